@@ -1,0 +1,136 @@
+/**
+ * Every setting, read from the environment once and validated. Nothing else reads
+ * process.env (STYLE.md practice 7). A bad value stops the start with one line naming the
+ * variable and what is allowed (ConfigError; main prints only its message).
+ */
+import { randomBytes } from "node:crypto";
+
+export type StoreMode =
+  | { kind: "embedded"; dataDir: string }
+  | { kind: "endpoint"; endpoint: string }
+  | { kind: "aws" };
+
+export interface Config {
+  readonly grpcHost: string;
+  readonly grpcPort: number;
+  readonly httpHost: string;
+  /** 0 turns the HTTP (Connect + gRPC-Web) listener off. */
+  readonly httpPort: number;
+  /** 0 turns /metrics off. */
+  readonly metricsPort: number;
+  readonly store: StoreMode;
+  readonly awsRegion: string;
+  readonly tablePrefix: string;
+  readonly ensureTables: boolean;
+  readonly logLevel: string;
+  readonly shutdownGraceMs: number;
+  /** HMAC key of page tokens; random per process unless set (tokens then die with it). */
+  readonly pageTokenSecret: Buffer;
+  readonly pageTokenSecretIsEphemeral: boolean;
+  readonly maxMessageBytes: number;
+  readonly maxDeadlineMs: number;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+function str(env: Env, name: string, fallback: string): string {
+  const v = env[name];
+  return v === undefined || v === "" ? fallback : v;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected an integer from ${min} to ${max}`);
+  }
+  return Number(raw);
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected true or false`);
+}
+
+function host(env: Env, name: string, fallback: string): string {
+  const v = str(env, name, fallback);
+  if (/\s/.test(v)) throw new ConfigError(`${name}=${JSON.stringify(v)} is invalid: expected a host name or IP address`);
+  return v;
+}
+
+/**
+ * Real AWS is only ever chosen by `DYNAMODB_MODE=aws`, never inferred from a stray
+ * AWS_REGION: a laptop with AWS credentials must not write to a real table by accident.
+ */
+function storeMode(env: Env): StoreMode {
+  const mode = str(env, "DYNAMODB_MODE", "");
+  const endpoint = str(env, "DYNAMODB_ENDPOINT", "");
+  if (mode !== "" && mode !== "embedded" && mode !== "aws") {
+    throw new ConfigError(`DYNAMODB_MODE=${JSON.stringify(mode)} is invalid: expected embedded or aws (or unset)`);
+  }
+  if (endpoint !== "") {
+    if (mode !== "") throw new ConfigError("DYNAMODB_ENDPOINT and DYNAMODB_MODE are exclusive: set one of them");
+    let url: URL;
+    try {
+      url = new URL(endpoint);
+    } catch {
+      throw new ConfigError(`DYNAMODB_ENDPOINT=${JSON.stringify(endpoint)} is invalid: expected an http:// or https:// URL`);
+    }
+    if (url.protocol !== "http:" && url.protocol !== "https:") {
+      throw new ConfigError(`DYNAMODB_ENDPOINT=${JSON.stringify(endpoint)} is invalid: expected an http:// or https:// URL`);
+    }
+    return { kind: "endpoint", endpoint };
+  }
+  if (mode === "aws") return { kind: "aws" };
+  return { kind: "embedded", dataDir: str(env, "DATA_DIR", "./var") };
+}
+
+function secret(env: Env): { key: Buffer; ephemeral: boolean } {
+  const raw = env["PAGE_TOKEN_SECRET"];
+  if (raw === undefined || raw === "") return { key: randomBytes(32), ephemeral: true };
+  if (raw.length < 32) throw new ConfigError("PAGE_TOKEN_SECRET is invalid: expected at least 32 characters");
+  return { key: Buffer.from(raw, "utf8"), ephemeral: false };
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const store = storeMode(env);
+  const logLevel = str(env, "LOG_LEVEL", "info");
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL=${JSON.stringify(logLevel)} is invalid: expected one of ${LOG_LEVELS.join(", ")}`);
+  }
+  const { key, ephemeral } = secret(env);
+  return Object.freeze({
+    grpcHost: host(env, "GRPC_HOST", "127.0.0.1"),
+    grpcPort: int(env, "GRPC_PORT", 50051, 0, 65535),
+    httpHost: host(env, "HTTP_HOST", "127.0.0.1"),
+    httpPort: int(env, "HTTP_PORT", 8080, 0, 65535),
+    metricsPort: int(env, "METRICS_PORT", 9464, 0, 65535),
+    store,
+    awsRegion: str(env, "AWS_REGION", "us-east-1"),
+    tablePrefix: validPrefix(str(env, "TABLE_PREFIX", "")),
+    ensureTables: bool(env, "ENSURE_TABLES", store.kind !== "aws"),
+    logLevel,
+    shutdownGraceMs: int(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    pageTokenSecret: key,
+    pageTokenSecretIsEphemeral: ephemeral,
+    maxMessageBytes: int(env, "MAX_MESSAGE_BYTES", 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+    maxDeadlineMs: int(env, "MAX_DEADLINE_MS", 300_000, 1_000, 3_600_000),
+  });
+}
+
+function validPrefix(prefix: string): string {
+  // DynamoDB table names: [a-zA-Z0-9_.-], 3-255 chars; leave room for our own names.
+  if (!/^[A-Za-z0-9_.-]{0,200}$/.test(prefix)) {
+    throw new ConfigError(`TABLE_PREFIX=${JSON.stringify(prefix)} is invalid: expected up to 200 of [A-Za-z0-9_.-]`);
+  }
+  return prefix;
+}

@@ -1,0 +1,80 @@
+/**
+ * Request validation shared by the handlers: every rule checked before any DynamoDB call,
+ * all violations reported at once (google.rpc.BadRequest), each naming the field's proto
+ * path and the rule it broke.
+ */
+import { moneyViolations, type Money } from "../domain/money.js";
+import { invalidFields, type FieldViolation } from "../store/errors.js";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../store/page-token.js";
+
+export const ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+export const ID_RULE = "must be 1-64 characters of [A-Za-z0-9._-]";
+export const MAX_REQUEST_ID_LENGTH = 128;
+export const MAX_SEGMENTS = 64;
+export const DEFAULT_SEGMENTS = 4;
+
+export class Violations {
+  private readonly list: FieldViolation[] = [];
+
+  add(field: string, description: string): this {
+    this.list.push({ field, description });
+    return this;
+  }
+
+  check(ok: boolean, field: string, description: string): this {
+    return ok ? this : this.add(field, description);
+  }
+
+  id(field: string, value: string): this {
+    return this.check(ID_PATTERN.test(value), field, value === "" ? "is required" : ID_RULE);
+  }
+
+  text(field: string, value: string, min: number, max: number): this {
+    if (value.length < min) return this.add(field, min === 1 ? "is required" : `must be at least ${min} characters`);
+    // eslint-disable-next-line no-control-regex -- control characters are what we reject
+    if (/[\u0000-\u001f\u007f]/.test(value)) return this.add(field, "must not contain control characters");
+    return this.check([...value].length <= max, field, `must be at most ${max} characters`);
+  }
+
+  requestId(field: string, value: string, required: boolean): this {
+    if (value === "") return required ? this.add(field, "is required") : this;
+    if (value.length > MAX_REQUEST_ID_LENGTH) return this.add(field, `must be at most ${MAX_REQUEST_ID_LENGTH} characters`);
+    // eslint-disable-next-line no-control-regex
+    return this.check(!/[\u0000-\u001f\u007f]/.test(value), field, "must not contain control characters");
+  }
+
+  expectedVersion(field: string, value: bigint): this {
+    return this.check(value >= 0n, field, "must be 0 (don't check) or a positive version");
+  }
+
+  money(field: string, value: Money | undefined, rules: { positive?: boolean; nonNegative?: boolean }): this {
+    for (const v of moneyViolations(field, value, rules)) this.list.push(v);
+    return this;
+  }
+
+  pageSize(field: string, value: number): number {
+    this.check(value >= 0, field, "must not be negative");
+    return value === 0 ? DEFAULT_PAGE_SIZE : Math.min(value, MAX_PAGE_SIZE);
+  }
+
+  totalSegments(field: string, value: number): number {
+    this.check(value >= 0 && value <= MAX_SEGMENTS, field, `must be between 1 and ${MAX_SEGMENTS} (0 means ${DEFAULT_SEGMENTS})`);
+    return value === 0 ? DEFAULT_SEGMENTS : value;
+  }
+
+  distinct(field: string, values: readonly string[], min: number, max: number): this {
+    if (values.length < min) return this.add(field, `must have at least ${min} entr${min === 1 ? "y" : "ies"}`);
+    if (values.length > max) return this.add(field, `must have at most ${max} entries`);
+    const seen = new Set<string>();
+    values.forEach((v, i) => {
+      if (seen.has(v)) this.add(`${field}[${i}]`, `duplicate value ${JSON.stringify(v.slice(0, 64))}`);
+      seen.add(v);
+    });
+    return this;
+  }
+
+  /** Throws INVALID_FIELD listing every violation, if any. */
+  done(): void {
+    if (this.list.length > 0) throw invalidFields(this.list);
+  }
+}

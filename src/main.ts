@@ -1,0 +1,150 @@
+/**
+ * The only place that reads the environment, wires, listens and handles signals.
+ * config → (embedded DynamoDB Local) → tables → servers → SERVING; on SIGTERM/SIGINT:
+ * NOT_SERVING → stop accepting → drain up to SHUTDOWN_GRACE_MS → close store and engine.
+ */
+import { createServer as createPlainHttpServer, type Server as PlainHttpServer } from "node:http";
+import { pino } from "pino";
+import { ConfigError, loadConfig, type Config } from "./config.js";
+import { createRpcMetrics, type RpcMetrics } from "./middleware/metrics.js";
+import { createApp } from "./server.js";
+import { createStoreClient } from "./store/dynamo.js";
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from "./store/embedded-dynamodb.js";
+import { ensureTables, tableNames } from "./store/tables.js";
+import { listenGrpc } from "./transport/grpc.js";
+import { listenHttp } from "./transport/http.js";
+
+function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`commerce: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+function serveMetrics(metrics: RpcMetrics, host: string, port: number): Promise<PlainHttpServer> {
+  const server = createPlainHttpServer((req, res) => {
+    if (req.url !== "/metrics") {
+      res.writeHead(404).end();
+      return;
+    }
+    metrics.registry.metrics().then(
+      (body) => res.writeHead(200, { "content-type": metrics.registry.contentType }).end(body),
+      () => res.writeHead(500).end(),
+    );
+  });
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  const logger = pino({ level: config.logLevel, base: { service: "commerce" } });
+  const stops: Array<() => Promise<void> | void> = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        logger.warn({ err }, "error while stopping");
+      }
+    }
+  };
+
+  try {
+    let endpoint: string | undefined;
+    if (config.store.kind === "embedded") {
+      const engine: EmbeddedDynamoDb = await startEmbeddedDynamoDb({ dataDir: config.store.dataDir, logger });
+      stops.push(() => engine.stop());
+      endpoint = engine.endpoint;
+      logger.info({ endpoint, dataDir: config.store.dataDir, pid: engine.pid }, "embedded DynamoDB Local started");
+    } else if (config.store.kind === "endpoint") {
+      endpoint = config.store.endpoint;
+    }
+    const client = createStoreClient({ region: config.awsRegion, ...(endpoint !== undefined ? { endpoint } : {}) });
+    stops.push(() => client.destroy());
+    const tables = tableNames(config.tablePrefix);
+    if (config.ensureTables) {
+      const created = await ensureTables(client.raw, config.tablePrefix, { logger });
+      if (created.length > 0) logger.info({ created }, "tables created");
+    }
+    if (config.pageTokenSecretIsEphemeral) {
+      logger.warn("PAGE_TOKEN_SECRET is not set: page tokens are signed with a per-process key and stop working after a restart");
+    }
+
+    const metrics = config.metricsPort !== 0 ? createRpcMetrics() : undefined;
+    const app = createApp({
+      client,
+      tables,
+      logger,
+      metrics,
+      pageTokenSecret: config.pageTokenSecret,
+      maxMessageBytes: config.maxMessageBytes,
+      maxDeadlineMs: config.maxDeadlineMs,
+    });
+    const grpcPort = await listenGrpc(app.grpc.server, config.grpcHost, config.grpcPort);
+    stops.push(
+      () =>
+        new Promise<void>((resolve) => {
+          const force = setTimeout(() => app.grpc.server.forceShutdown(), config.shutdownGraceMs);
+          app.grpc.server.tryShutdown(() => {
+            clearTimeout(force);
+            resolve();
+          });
+        }),
+    );
+    logger.info({ address: `${config.grpcHost}:${grpcPort}` }, "gRPC listening");
+    if (config.httpPort !== 0) {
+      const httpPort = await listenHttp(app.http, config.httpHost, config.httpPort);
+      stops.push(
+        () =>
+          new Promise<void>((resolve) => {
+            const force = setTimeout(() => app.http.closeAllConnections(), config.shutdownGraceMs);
+            app.http.close(() => {
+              clearTimeout(force);
+              resolve();
+            });
+            app.http.closeIdleConnections();
+          }),
+      );
+      logger.info({ address: `${config.httpHost}:${httpPort}` }, "Connect + gRPC-Web listening");
+    }
+    if (metrics) {
+      const server = await serveMetrics(metrics, config.httpHost, config.metricsPort);
+      stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+      logger.info({ address: `${config.httpHost}:${config.metricsPort}` }, "metrics listening");
+    }
+    const serviceNames = ["", ...app.services.map((s) => s.service.typeName)];
+    for (const name of serviceNames) app.grpc.health.setStatus(name, "SERVING");
+
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) {
+        logger.warn({ signal }, "second signal: exiting now");
+        process.exit(1);
+      }
+      stopping = true;
+      logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down");
+      for (const name of serviceNames) app.grpc.health.setStatus(name, "NOT_SERVING");
+      void stopAll().then(() => {
+        logger.info("stopped");
+        process.exit(0);
+      });
+    };
+    process.on("SIGTERM", () => shutdown("SIGTERM"));
+    process.on("SIGINT", () => shutdown("SIGINT"));
+  } catch (err) {
+    // One clear line for the failures an operator can fix (no Java, port in use, ...).
+    logger.fatal({ err }, err instanceof Error ? err.message : "start failed");
+    await stopAll();
+    process.exit(1);
+  }
+}
+
+await main();

@@ -1,0 +1,74 @@
+/**
+ * Builds the service from its dependencies without listening (STYLE.md practice 1): the
+ * stores, the handlers wrapped in the shared middleware, and both transports mounting the
+ * same wrapped handler objects. Only main.ts reads the environment and listens; tests
+ * build the same thing on port 0.
+ */
+import type { DescService } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { Logger } from "pino";
+import { AccountService } from "./gen/commerce/v1/account_service_pb.js";
+import { InventoryService } from "./gen/commerce/v1/inventory_service_pb.js";
+import { OrderService } from "./gen/commerce/v1/order_service_pb.js";
+import { createAccountService } from "./handlers/account-service.js";
+import { createInventoryService } from "./handlers/inventory-service.js";
+import { rpcLogging } from "./middleware/logging.js";
+import type { RpcMetrics } from "./middleware/metrics.js";
+import { wrapService, type CallObserver } from "./middleware/wrap-service.js";
+import { createAccountStore } from "./store/account-store.js";
+import type { StoreClient } from "./store/dynamo.js";
+import { createIdempotency } from "./store/idempotency.js";
+import { createInventoryStore } from "./store/inventory-store.js";
+import { createPageTokenCodec } from "./store/page-token.js";
+import type { TableNames } from "./store/tables.js";
+import { createGrpcServer, type ServiceRegistration } from "./transport/grpc.js";
+import { createHttpServer } from "./transport/http.js";
+
+export interface AppOptions {
+  client: StoreClient;
+  tables: TableNames;
+  logger: Logger;
+  metrics?: RpcMetrics | undefined;
+  pageTokenSecret: Buffer;
+  /** Largest request or response message, both transports. */
+  maxMessageBytes: number;
+  /** Cap on any call's deadline (and the deadline of calls that set none). */
+  maxDeadlineMs: number;
+}
+
+/** The commerce services, each wrapped in the shared middleware. */
+export function createServices(options: AppOptions): ServiceRegistration[] {
+  const { client, tables, logger, metrics } = options;
+  const idempotency = createIdempotency(client, tables.idempotencyKeys);
+  const pageTokens = createPageTokenCodec(options.pageTokenSecret);
+  const inventory = createInventoryStore({ client, table: tables.inventory, idempotency, pageTokens });
+  const accounts = createAccountStore({ client, tables, idempotency, pageTokens });
+  const observers: CallObserver[] = [rpcLogging(logger), ...(metrics ? [metrics.observer] : [])];
+  const register = <S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): ServiceRegistration => ({
+    service,
+    impl: wrapService(service, impl, observers) as ServiceRegistration["impl"],
+  });
+  return [
+    register(InventoryService, createInventoryService(inventory)),
+    // Not built yet: every RPC answers UNIMPLEMENTED (the transports' default).
+    register(OrderService, {}),
+    register(AccountService, createAccountService(accounts)),
+  ];
+}
+
+export function createApp(options: AppOptions) {
+  const services = createServices(options);
+  const grpc = createGrpcServer({
+    services,
+    maxReceiveMessageBytes: options.maxMessageBytes,
+    maxSendMessageBytes: options.maxMessageBytes,
+    maxTimeoutMs: options.maxDeadlineMs,
+  });
+  const http = createHttpServer({
+    services,
+    readMaxBytes: options.maxMessageBytes,
+    writeMaxBytes: options.maxMessageBytes,
+    maxTimeoutMs: options.maxDeadlineMs,
+  });
+  return { services, grpc, http };
+}

@@ -1,0 +1,63 @@
+/**
+ * BatchGetItem in DynamoDB-sized chunks with UnprocessedKeys retried (exponential backoff,
+ * full jitter, bounded). Keys still unprocessed after the last attempt fail the call with
+ * THROTTLED: an item is never dropped silently.
+ */
+import { BatchGetCommand } from "@aws-sdk/lib-dynamodb";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { StoreClient } from "./dynamo.js";
+import { DomainError } from "./errors.js";
+
+export const BATCH_GET_LIMIT = 100;
+export const BATCH_WRITE_LIMIT = 25;
+
+export interface BackoffOptions {
+  /** Attempts per chunk including the first. Default 6 (~1.6 s of waiting at most). */
+  attempts?: number;
+  /** First backoff ceiling in ms; doubled per attempt. Default 25. */
+  baseMs?: number;
+}
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Full jitter (AWS Architecture Blog "Exponential Backoff and Jitter"): uniform in [0, cap). */
+export function fullJitterDelay(attempt: number, baseMs: number, maxMs = 2000): number {
+  return Math.floor(Math.random() * Math.min(maxMs, baseMs * 2 ** attempt));
+}
+
+export async function batchGet(
+  client: StoreClient,
+  table: string,
+  keys: readonly Record<string, unknown>[],
+  signal?: AbortSignal,
+  backoff: BackoffOptions = {},
+): Promise<Record<string, unknown>[]> {
+  const attempts = backoff.attempts ?? 6;
+  const baseMs = backoff.baseMs ?? 25;
+  const found: Record<string, unknown>[] = [];
+  for (const group of chunk(keys, BATCH_GET_LIMIT)) {
+    let pending: Record<string, unknown>[] = group;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= attempts) {
+        throw new DomainError("THROTTLED", `${pending.length} keys stayed unprocessed after ${attempts} attempts; retry later`, {
+          retryAfterMs: 1000,
+          metadata: { unprocessed: String(pending.length) },
+        });
+      }
+      if (attempt > 0) await sleep(fullJitterDelay(attempt, baseMs), undefined, signal ? { signal } : {});
+      const out = await client.call((doc) =>
+        doc.send(
+          new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
+          signal ? { abortSignal: signal } : {},
+        ),
+      );
+      found.push(...(out.Responses?.[table] ?? []));
+      pending = (out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+    }
+  }
+  return found;
+}

@@ -1,0 +1,115 @@
+/**
+ * request_id idempotency (AIP-155), stored in DynamoDB in the same transaction as the
+ * effect. A record holds a fingerprint of the request and the result it produced:
+ * - same request_id, same fingerprint → the stored result, nothing written again;
+ * - same request_id, other fingerprint → REQUEST_ID_REUSED;
+ * - records expire after 24 h (TTL on `expires_at`); an expired record is ignored even
+ *   before TTL deletes it, and may be overwritten.
+ * The key is the request_id alone and the fingerprint includes the operation, so reusing
+ * an id for another RPC is a different request (REQUEST_ID_REUSED).
+ */
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { createHash } from "node:crypto";
+import type { StoreClient } from "./dynamo.js";
+import { DomainError } from "./errors.js";
+import { canonicalJson, decodeSnapshot, encodeSnapshot } from "./snapshot.js";
+import type { GuardedWrite } from "./transact.js";
+
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+
+export interface IdempotentRequest {
+  requestId: string;
+  /** The RPC, e.g. "AdjustStock"; part of the fingerprint. */
+  operation: string;
+  /** Every field of the request that changes its meaning (not the request_id). */
+  command: unknown;
+}
+
+export interface Idempotency {
+  /** Runs `attempt` once per request_id; `attempt` must include `record(result)` in its transaction. */
+  run<T>(
+    request: IdempotentRequest,
+    signal: AbortSignal | undefined,
+    attempt: (record: (result: T) => GuardedWrite) => Promise<T>,
+  ): Promise<T>;
+}
+
+/** Thrown by the record's own condition: someone else holds this request_id. */
+class RequestIdTaken extends Error {
+  override readonly name = "RequestIdTaken";
+}
+
+export function fingerprint(request: IdempotentRequest): string {
+  return createHash("sha256").update(canonicalJson([request.operation, request.command])).digest("base64url");
+}
+
+export function createIdempotency(client: StoreClient, table: string, now: () => Date = () => new Date()): Idempotency {
+  async function prior<T>(requestId: string, print: string, signal: AbortSignal | undefined): Promise<T | undefined> {
+    const out = await client.call((doc) =>
+      doc.send(
+        new GetCommand({ TableName: table, Key: { request_id: requestId }, ConsistentRead: true }),
+        signal ? { abortSignal: signal } : {},
+      ),
+    );
+    const record = out.Item;
+    if (record === undefined) return undefined;
+    if (Number(String(record["expires_at"])) <= Math.floor(now().getTime() / 1000)) return undefined;
+    if (record["fingerprint"] !== print) {
+      throw new DomainError(
+        "REQUEST_ID_REUSED",
+        "request_id was already used for a different request; use a new request_id",
+        { metadata: { field: "request_id", request_id: requestId } },
+      );
+    }
+    return decodeSnapshot<T>(String(record["result"]));
+  }
+
+  return {
+    async run<T>(
+      request: IdempotentRequest,
+      signal: AbortSignal | undefined,
+      attempt: (record: (result: T) => GuardedWrite) => Promise<T>,
+    ): Promise<T> {
+      const print = fingerprint(request);
+      const earlier = await prior<T>(request.requestId, print, signal);
+      if (earlier !== undefined) return earlier;
+      const record = (result: T): GuardedWrite => {
+        const nowSeconds = Math.floor(now().getTime() / 1000);
+        return {
+          item: {
+            Put: {
+              TableName: table,
+              Item: {
+                request_id: request.requestId,
+                fingerprint: print,
+                operation: request.operation,
+                result: encodeSnapshot(result),
+                expires_at: nowSeconds + IDEMPOTENCY_TTL_SECONDS,
+              },
+              ConditionExpression: "attribute_not_exists(request_id) OR expires_at <= :now",
+              ExpressionAttributeValues: { ":now": nowSeconds },
+            },
+          },
+          onConditionFailed: () => new RequestIdTaken(),
+        };
+      };
+      try {
+        return await attempt(record);
+      } catch (err) {
+        // A concurrent twin of this request may have won the race: its record (or the
+        // state it changed — e.g. the money it moved) made our attempt fail. If the twin
+        // recorded a result, that result is our answer too. Checked for every domain
+        // failure, because which condition DynamoDB reports first is not ours to choose.
+        const taken = err instanceof RequestIdTaken || (err instanceof Error && err.name === "IdempotentParameterMismatchException");
+        if (!taken && !(err instanceof DomainError)) throw err;
+        const twin = await prior<T>(request.requestId, print, signal);
+        if (twin !== undefined) return twin;
+        if (!taken) throw err;
+        throw new DomainError("TRANSACTION_CONFLICT", "a concurrent request with this request_id is in progress; retry", {
+          retryAfterMs: 50,
+          cause: err,
+        });
+      }
+    },
+  };
+}

@@ -1,0 +1,291 @@
+/**
+ * The tables: their names, schemas (pure data, unit-tested in test/store/tables.test.ts)
+ * and `ensureTables`, which creates whatever is missing. Only keys and indexes are
+ * declared: DynamoDB is schemaless beyond them, and each store documents its attributes.
+ */
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  ResourceInUseException,
+  ResourceNotFoundException,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
+  type CreateTableCommandInput,
+  type DynamoDBClient,
+  type KeySchemaElement,
+  type TableDescription,
+} from "@aws-sdk/client-dynamodb";
+
+/** Every table's full name (prefix applied) and the one index name. Frozen. */
+export interface TableNames {
+  readonly orders: string;
+  readonly inventory: string;
+  readonly accounts: string;
+  readonly transfers: string;
+  /** Two entries per transfer, one under each account: ListTransfers in both directions. */
+  readonly ledger: string;
+  readonly refunds: string;
+  readonly idempotencyKeys: string;
+  /** GSI on Orders: hash `status`, range `created_at`. Not prefixed (index names are per table). */
+  readonly statusIndex: "StatusIndex";
+}
+
+export type TableKey = Exclude<keyof TableNames, "statusIndex">;
+
+/** The unprefixed names. Fixed: operators, scripts and IAM policies rely on them. */
+const BASE_NAMES: Readonly<Record<TableKey, string>> = {
+  orders: "Orders",
+  inventory: "Inventory",
+  accounts: "Accounts",
+  transfers: "Transfers",
+  ledger: "Ledger",
+  refunds: "Refunds",
+  idempotencyKeys: "IdempotencyKeys",
+};
+
+export const STATUS_INDEX = "StatusIndex";
+
+/** DynamoDB table names: 3–255 of [A-Za-z0-9_.-]. */
+const PREFIX_PATTERN = /^[A-Za-z0-9_.-]*$/;
+const MAX_TABLE_NAME = 255;
+const LONGEST_BASE = Math.max(...Object.values(BASE_NAMES).map((n) => n.length));
+
+/** Throws on a prefix that would make an invalid table name (config validates it first). */
+export function tableNames(prefix: string): TableNames {
+  if (!PREFIX_PATTERN.test(prefix) || prefix.length + LONGEST_BASE > MAX_TABLE_NAME) {
+    throw new RangeError(
+      "table prefix must match [A-Za-z0-9_.-] and be at most " +
+        `${MAX_TABLE_NAME - LONGEST_BASE} characters`,
+    );
+  }
+  return Object.freeze({
+    orders: prefix + BASE_NAMES.orders,
+    inventory: prefix + BASE_NAMES.inventory,
+    accounts: prefix + BASE_NAMES.accounts,
+    transfers: prefix + BASE_NAMES.transfers,
+    ledger: prefix + BASE_NAMES.ledger,
+    refunds: prefix + BASE_NAMES.refunds,
+    idempotencyKeys: prefix + BASE_NAMES.idempotencyKeys,
+    statusIndex: STATUS_INDEX,
+  });
+}
+
+/** A CreateTable request whose table name is known. */
+export type CreateTableInput = CreateTableCommandInput & { TableName: string };
+
+export interface TableDefinition {
+  readonly key: TableKey;
+  /** The CreateTable request, complete: sent as is. */
+  readonly create: CreateTableInput;
+  /** Attribute DynamoDB TTL deletes items by (epoch seconds); undefined: no TTL. */
+  readonly ttlAttribute: string | undefined;
+}
+
+/** A table keyed by string attributes: hash, and range if given. */
+function keyed(name: string, hash: string, range?: string): CreateTableInput {
+  return {
+    TableName: name,
+    // On demand: no capacity to plan, and DynamoDB Local ignores capacity anyway.
+    BillingMode: "PAY_PER_REQUEST",
+    AttributeDefinitions: [
+      { AttributeName: hash, AttributeType: "S" },
+      ...(range === undefined ? [] : [{ AttributeName: range, AttributeType: "S" as const }]),
+    ],
+    KeySchema: [
+      { AttributeName: hash, KeyType: "HASH" },
+      ...(range === undefined ? [] : [{ AttributeName: range, KeyType: "RANGE" as const }]),
+    ],
+  };
+}
+
+/** Every table's definition, in a fixed order. Pure: no I/O, a fresh object each call. */
+export function tableDefinitions(prefix: string): readonly TableDefinition[] {
+  const names = tableNames(prefix);
+  const orders = keyed(names.orders, "customer_id", "order_id");
+  orders.AttributeDefinitions = [
+    ...(orders.AttributeDefinitions ?? []),
+    { AttributeName: "status", AttributeType: "S" },
+    { AttributeName: "created_at", AttributeType: "S" },
+  ];
+  orders.GlobalSecondaryIndexes = [
+    {
+      IndexName: names.statusIndex,
+      KeySchema: [
+        { AttributeName: "status", KeyType: "HASH" },
+        // ISO-8601 UTC strings sort by time: ListOrdersByStatus bounds and orders on it.
+        { AttributeName: "created_at", KeyType: "RANGE" },
+      ],
+      // ALL: ListOrdersByStatus returns whole orders without a read per item.
+      Projection: { ProjectionType: "ALL" },
+    },
+  ];
+  return Object.freeze([
+    { key: "orders", create: orders, ttlAttribute: undefined },
+    { key: "inventory", create: keyed(names.inventory, "sku"), ttlAttribute: undefined },
+    { key: "accounts", create: keyed(names.accounts, "account_id"), ttlAttribute: undefined },
+    { key: "transfers", create: keyed(names.transfers, "transfer_id"), ttlAttribute: undefined },
+    // entry_key sorts by time (it starts with the transfer's timestamp), so a Query on
+    // account_id pages through an account's transfers in time order, both directions.
+    {
+      key: "ledger",
+      create: keyed(names.ledger, "account_id", "entry_key"),
+      ttlAttribute: undefined,
+    },
+    { key: "refunds", create: keyed(names.refunds, "refund_id"), ttlAttribute: undefined },
+    // Keys expire after 24 h (API.md); TTL deletes them some time later, readers ignore
+    // expired ones meanwhile.
+    {
+      key: "idempotencyKeys",
+      create: keyed(names.idempotencyKeys, "request_id"),
+      ttlAttribute: "expires_at",
+    },
+  ] satisfies TableDefinition[]);
+}
+
+/**
+ * How an existing table differs from its definition in what the code relies on (key
+ * schema, index names and keys); undefined when it matches. Pure.
+ */
+export function schemaMismatch(
+  definition: TableDefinition,
+  table: TableDescription,
+): string | undefined {
+  const keys = (schema: readonly KeySchemaElement[] | undefined): string =>
+    (schema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).join(",");
+  const want = keys(definition.create.KeySchema);
+  const have = keys(table.KeySchema);
+  if (want !== have) return `key schema is ${have}, expected ${want}`;
+  for (const index of definition.create.GlobalSecondaryIndexes ?? []) {
+    const found = table.GlobalSecondaryIndexes?.find((g) => g.IndexName === index.IndexName);
+    if (found === undefined) return `index ${index.IndexName} is missing`;
+    if (keys(found.KeySchema) !== keys(index.KeySchema)) {
+      return (
+        `index ${index.IndexName} has keys ${keys(found.KeySchema)}, ` +
+        `expected ${keys(index.KeySchema)}`
+      );
+    }
+  }
+  return undefined;
+}
+
+export interface EnsureTablesOptions {
+  /** Aborts every call and wait. Default: none. */
+  signal?: AbortSignal;
+  /** One line per table created or TTL enabled. Default: silent. */
+  logger?: { info(obj: object, msg?: string): void };
+  /**
+   * Longest wait for one table to become ACTIVE. Default 300 s: on AWS a table with a
+   * GSI can take minutes; DynamoDB Local creates tables ACTIVE at once.
+   */
+  maxWaitSeconds?: number;
+}
+
+/**
+ * Creates every missing table (in parallel), waits until each is ACTIVE, and enables TTL
+ * where defined. Returns the names it created, in definition order. Safe to run again
+ * and concurrently with another instance: an existing table is checked, never changed
+ * (a mismatching key schema is an error, not something to fix silently).
+ */
+export async function ensureTables(
+  client: DynamoDBClient,
+  prefix: string,
+  options: EnsureTablesOptions = {},
+): Promise<string[]> {
+  const definitions = tableDefinitions(prefix);
+  // allSettled: a failure must not leave other creations running unobserved.
+  const results = await Promise.allSettled(definitions.map((d) => ensureTable(client, d, options)));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed !== undefined) throw failed.reason;
+  return definitions
+    .filter((_, i) => (results[i] as PromiseFulfilledResult<boolean>).value)
+    .map((d) => d.create.TableName);
+}
+
+/** True when this call created the table. */
+async function ensureTable(
+  client: DynamoDBClient,
+  definition: TableDefinition,
+  options: EnsureTablesOptions,
+): Promise<boolean> {
+  const send = options.signal === undefined ? {} : { abortSignal: options.signal };
+  const name = definition.create.TableName;
+  let created = false;
+  const existing = await describe(client, name, send);
+  if (existing === undefined) {
+    try {
+      await client.send(new CreateTableCommand(definition.create), send);
+      created = true;
+      options.logger?.info({ table: name }, "created table");
+    } catch (err) {
+      // Another instance created it between our describe and create: theirs is checked below.
+      if (!(err instanceof ResourceInUseException)) throw err;
+    }
+  }
+  await waitUntilTableExists(
+    {
+      client,
+      maxWaitTime: options.maxWaitSeconds ?? 300,
+      // The waiter's default minimum is 20 s between polls; far too slow for a start-up path.
+      minDelay: 1,
+      maxDelay: 10,
+      ...(options.signal === undefined ? {} : { abortSignal: options.signal }),
+    },
+    { TableName: name },
+  );
+  if (!created) {
+    const table = existing ?? (await describe(client, name, send));
+    const mismatch = table === undefined ? "it disappeared" : schemaMismatch(definition, table);
+    if (mismatch !== undefined) {
+      throw new Error(`table ${name} exists but does not match: ${mismatch}`);
+    }
+  }
+  if (definition.ttlAttribute !== undefined) {
+    await ensureTtl(client, name, definition.ttlAttribute, send, options);
+  }
+  return created;
+}
+
+async function describe(
+  client: DynamoDBClient,
+  name: string,
+  send: { abortSignal?: AbortSignal },
+): Promise<TableDescription | undefined> {
+  try {
+    return (await client.send(new DescribeTableCommand({ TableName: name }), send)).Table;
+  } catch (err) {
+    if (err instanceof ResourceNotFoundException) return undefined;
+    throw err;
+  }
+}
+
+async function ensureTtl(
+  client: DynamoDBClient,
+  name: string,
+  attribute: string,
+  send: { abortSignal?: AbortSignal },
+  options: EnsureTablesOptions,
+): Promise<void> {
+  const current = await client.send(new DescribeTimeToLiveCommand({ TableName: name }), send);
+  const ttl = current.TimeToLiveDescription;
+  const on = ttl?.TimeToLiveStatus === "ENABLED" || ttl?.TimeToLiveStatus === "ENABLING";
+  if (on && ttl?.AttributeName === attribute) {
+    return;
+  }
+  try {
+    await client.send(
+      new UpdateTimeToLiveCommand({
+        TableName: name,
+        TimeToLiveSpecification: { Enabled: true, AttributeName: attribute },
+      }),
+      send,
+    );
+    options.logger?.info({ table: name, attribute }, "enabled TTL");
+  } catch (err) {
+    // A concurrent instance enabled it first: DynamoDB answers ValidationException
+    // "TimeToLive is already enabled". Anything else (e.g. TTL on another attribute) is real.
+    const alreadyOn =
+      err instanceof Error && err.name === "ValidationException" && /already enabled/i.test(err.message);
+    if (!alreadyOn) throw err;
+  }
+}

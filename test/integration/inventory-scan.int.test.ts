@@ -1,0 +1,91 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import * as grpc from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
+import { startHarness, type Harness } from "../support/harness.js";
+
+const M = InventoryService.method;
+const ITEMS = 2000;
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness();
+  // Seeded through the API, 25 at a time: the table holds exactly these items.
+  const skus = Array.from({ length: ITEMS }, (_, i) => `scan-${String(i).padStart(5, "0")}`);
+  for (let i = 0; i < skus.length; i += 25) {
+    await Promise.all(
+      skus.slice(i, i + 25).map((sku) =>
+        h.grpc.unary(M.createItem, { item: { sku, name: sku, unitPrice: { currencyCode: "USD", units: 1n }, quantity: 1n } }),
+      ),
+    );
+  }
+}, 300_000);
+afterAll(async () => {
+  await h?.stop();
+});
+
+describe("ScanItems", () => {
+  for (const totalSegments of [1, 3, 8]) {
+    it(`returns each of ${ITEMS} items exactly once with total_segments ${totalSegments}`, async () => {
+      const seen = new Map<string, number>();
+      let batches = 0;
+      for await (const batch of h.grpc.serverStream(M.scanItems, { totalSegments })) {
+        batches++;
+        expect(batch.items.length).toBeGreaterThan(0);
+        expect(batch.items.length).toBeLessThanOrEqual(100);
+        for (const item of batch.items) seen.set(item.sku, (seen.get(item.sku) ?? 0) + 1);
+      }
+      expect(seen.size).toBe(ITEMS);
+      expect([...seen.values()].every((n) => n === 1)).toBe(true);
+      expect(batches).toBeGreaterThanOrEqual(ITEMS / 100);
+    });
+  }
+
+  it("streams the same over Connect", async () => {
+    let count = 0;
+    for await (const batch of h.connect.serverStream(M.scanItems, { totalSegments: 0 })) count += batch.items.length;
+    expect(count).toBe(ITEMS);
+  });
+});
+
+describe("interop", () => {
+  it("health answers SERVING for the server and each service", async () => {
+    const client = new grpc.Client(h.grpcAddress, grpc.credentials.createInsecure());
+    try {
+      const check = (service: string) =>
+        new Promise<Buffer>((resolve, reject) =>
+          client.makeUnaryRequest(
+            "/grpc.health.v1.Health/Check",
+            (b: Buffer) => b,
+            (b: Buffer) => b,
+            // HealthCheckRequest { service }: field 1, length-delimited.
+            Buffer.concat([Buffer.from([0x0a, Buffer.byteLength(service)]), Buffer.from(service)]),
+            (err, res) => (err ? reject(err) : resolve(res!)),
+          ),
+        );
+      for (const s of ["", "commerce.v1.InventoryService"]) {
+        // HealthCheckResponse { status: SERVING (1) } is the two bytes 08 01.
+        expect([...(await check(s))]).toEqual([0x08, 0x01]);
+      }
+    } finally {
+      client.close();
+    }
+  });
+
+  it("buf curl lists the services by reflection and calls GetItem", async () => {
+    const run = promisify(execFile);
+    const base = ["curl", "--protocol", "grpc", "--http2-prior-knowledge"];
+    const list = await run("node_modules/.bin/buf", [...base, "--list-methods", `http://${h.grpcAddress}`]);
+    expect(list.stdout).toContain("commerce.v1.InventoryService/GetItem");
+    expect(list.stdout).toContain("commerce.v1.AccountService/Transfer");
+    expect(list.stdout).toContain("commerce.v1.OrderService/CreateOrder");
+    const got = await run("node_modules/.bin/buf", [
+      ...base,
+      "-d",
+      '{"sku":"scan-00042"}',
+      `http://${h.grpcAddress}/commerce.v1.InventoryService/GetItem`,
+    ]);
+    expect(JSON.parse(got.stdout)).toMatchObject({ item: { sku: "scan-00042", quantity: "1", unitPrice: { currencyCode: "USD", units: "1" } } });
+  });
+});

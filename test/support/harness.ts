@@ -1,0 +1,69 @@
+/**
+ * Starts the real service (both transports, port 0) against the test run's DynamoDB Local
+ * (test/global-setup.ts) with its own table prefix, so test files never see each other's
+ * data. `stop()` closes every server and client it started.
+ */
+import { randomBytes } from "node:crypto";
+import { pino } from "pino";
+import { inject } from "vitest";
+import { createApp } from "../../src/server.js";
+import { createStoreClient, type StoreClient } from "../../src/store/dynamo.js";
+import { ensureTables, tableNames, type TableNames } from "../../src/store/tables.js";
+import { listenGrpc } from "../../src/transport/grpc.js";
+import { listenHttp } from "../../src/transport/http.js";
+import { connectClient, grpcClient, type RpcClient } from "./rpc-client.js";
+
+export interface Harness {
+  grpcAddress: string;
+  httpUrl: string;
+  clients: RpcClient[];
+  grpc: RpcClient;
+  connect: RpcClient;
+  store: StoreClient;
+  tables: TableNames;
+  health: ReturnType<typeof createApp>["grpc"]["health"];
+  stop(): Promise<void>;
+}
+
+let counter = 0;
+
+export async function startHarness(options: { tablePrefix?: string; endpoint?: string } = {}): Promise<Harness> {
+  const endpoint = options.endpoint ?? inject("dynamoEndpoint");
+  const prefix = options.tablePrefix ?? `t${process.pid}_${counter++}_${randomBytes(3).toString("hex")}_`;
+  const store = createStoreClient({ endpoint, region: "us-east-1" });
+  await ensureTables(store.raw, prefix);
+  const tables = tableNames(prefix);
+  const app = createApp({
+    client: store,
+    tables,
+    logger: pino({ level: process.env["TEST_LOG_LEVEL"] ?? "silent" }),
+    pageTokenSecret: randomBytes(32),
+    maxMessageBytes: 4 * 1024 * 1024,
+    maxDeadlineMs: 60_000,
+  });
+  const grpcPort = await listenGrpc(app.grpc.server, "127.0.0.1", 0);
+  const httpPort = await listenHttp(app.http, "127.0.0.1", 0);
+  for (const s of ["", ...app.services.map((r) => r.service.typeName)]) app.grpc.health.setStatus(s, "SERVING");
+  const grpcAddress = `127.0.0.1:${grpcPort}`;
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  const g = grpcClient(grpcAddress);
+  const c = connectClient(httpUrl);
+  return {
+    grpcAddress,
+    httpUrl,
+    clients: [g, c],
+    grpc: g,
+    connect: c,
+    store,
+    tables,
+    health: app.grpc.health,
+    async stop() {
+      g.close();
+      c.close();
+      await new Promise<void>((resolve) => app.grpc.server.tryShutdown(() => resolve()));
+      app.http.closeAllConnections();
+      await new Promise<void>((resolve) => app.http.close(() => resolve()));
+      store.destroy();
+    },
+  };
+}

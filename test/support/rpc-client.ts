@@ -1,0 +1,129 @@
+/**
+ * Two real clients behind one small interface, so every integration assertion runs over
+ * gRPC (@grpc/grpc-js, HTTP/2) and over Connect (connect-node, HTTP/1.1) alike and the
+ * transports cannot drift. Errors from either come back as one `RpcFailure` shape with
+ * the decoded google.rpc details.
+ */
+import { create, fromBinary, toBinary, type DescMessage, type DescMethod, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import { anyUnpack } from "@bufbuild/protobuf/wkt";
+import { createRegistry } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import * as grpc from "@grpc/grpc-js";
+import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema, type BadRequest, type ErrorInfo, type RetryInfo } from "../../src/gen/google/rpc/error_details_pb.js";
+import { StatusSchema } from "../../src/gen/google/rpc/status_pb.js";
+
+export interface RpcFailure {
+  code: Code;
+  message: string;
+  errorInfo: ErrorInfo | undefined;
+  badRequest: BadRequest | undefined;
+  retryInfo: RetryInfo | undefined;
+}
+
+export interface RpcClient {
+  readonly name: "grpc" | "connect";
+  unary<I extends DescMessage, O extends DescMessage>(method: DescMethod & { input: I; output: O }, request: MessageInitShape<I>, options?: { timeoutMs?: number }): Promise<MessageShape<O>>;
+  serverStream<I extends DescMessage, O extends DescMessage>(method: DescMethod & { input: I; output: O }, request: MessageInitShape<I>): AsyncIterable<MessageShape<O>>;
+  close(): void;
+}
+
+const detailRegistry = createRegistry(ErrorInfoSchema, BadRequestSchema, RetryInfoSchema);
+
+export function isRpcFailure(e: unknown): e is RpcFailure {
+  return typeof e === "object" && e !== null && "code" in e && "errorInfo" in e;
+}
+
+/** Runs `fn`, expecting it to fail; returns the normalised failure. */
+export async function failure(fn: () => Promise<unknown>): Promise<RpcFailure> {
+  try {
+    await fn();
+  } catch (e) {
+    if (isRpcFailure(e)) return e;
+    throw e;
+  }
+  throw new Error("expected the call to fail, and it succeeded");
+}
+
+function fromGrpcError(err: grpc.ServiceError): RpcFailure {
+  const raw = err.metadata?.get("grpc-status-details-bin")[0];
+  const out: RpcFailure = { code: err.code as number as Code, message: err.details, errorInfo: undefined, badRequest: undefined, retryInfo: undefined };
+  if (raw instanceof Buffer) {
+    const status = fromBinary(StatusSchema, raw);
+    for (const any of status.details) {
+      const msg = anyUnpack(any, detailRegistry);
+      if (msg?.$typeName === "google.rpc.ErrorInfo") out.errorInfo = msg as ErrorInfo;
+      if (msg?.$typeName === "google.rpc.BadRequest") out.badRequest = msg as BadRequest;
+      if (msg?.$typeName === "google.rpc.RetryInfo") out.retryInfo = msg as RetryInfo;
+    }
+  }
+  return out;
+}
+
+function fromConnectError(e: unknown): RpcFailure {
+  const err = ConnectError.from(e);
+  return {
+    code: err.code,
+    message: err.rawMessage,
+    errorInfo: err.findDetails(ErrorInfoSchema)[0],
+    badRequest: err.findDetails(BadRequestSchema)[0],
+    retryInfo: err.findDetails(RetryInfoSchema)[0],
+  };
+}
+
+export function grpcClient(address: string): RpcClient {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  const path = (m: DescMethod) => `/${m.parent.typeName}/${m.name}`;
+  const codec = <T extends DescMessage>(schema: T) => ({
+    serialize: (v: MessageShape<T>) => Buffer.from(toBinary(schema, v)),
+    deserialize: (b: Buffer) => fromBinary(schema, b),
+  });
+  return {
+    name: "grpc",
+    unary(method, request, options) {
+      const req = create(method.input, request);
+      const { serialize } = codec(method.input);
+      const { deserialize } = codec(method.output);
+      const deadline = new Date(Date.now() + (options?.timeoutMs ?? 30_000));
+      return new Promise((resolve, reject) => {
+        client.makeUnaryRequest(path(method), serialize, deserialize, req, new grpc.Metadata(), { deadline }, (err, res) =>
+          err ? reject(fromGrpcError(err)) : resolve(res!),
+        );
+      });
+    },
+    async *serverStream(method, request) {
+      const req = create(method.input, request);
+      const stream = client.makeServerStreamRequest(path(method), codec(method.input).serialize, codec(method.output).deserialize, req);
+      try {
+        for await (const msg of stream) yield msg;
+      } catch (e) {
+        throw fromGrpcError(e as grpc.ServiceError);
+      }
+    },
+    close: () => client.close(),
+  };
+}
+
+export function connectClient(baseUrl: string): RpcClient {
+  const transport = createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: false });
+  return {
+    name: "connect",
+    async unary(method, request, options) {
+      const client = createClient(method.parent, transport) as unknown as Record<string, (r: unknown, o: unknown) => Promise<never>>;
+      try {
+        return await client[method.localName]!(request, { timeoutMs: options?.timeoutMs ?? 30_000 });
+      } catch (e) {
+        throw fromConnectError(e);
+      }
+    },
+    async *serverStream(method, request) {
+      const client = createClient(method.parent, transport) as unknown as Record<string, (r: unknown) => AsyncIterable<never>>;
+      try {
+        for await (const msg of client[method.localName]!(request)) yield msg;
+      } catch (e) {
+        throw fromConnectError(e);
+      }
+    },
+    close: () => undefined,
+  };
+}

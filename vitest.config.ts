@@ -1,0 +1,17 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // Starts one in-memory DynamoDB Local for the run and provides `dynamoEndpoint`.
+    globalSetup: ["test/global-setup.ts"],
+    // Integration tests start servers and, some, their own DynamoDB Local (a JVM: seconds).
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Child processes rather than worker threads: tests spawn and signal processes, and a
+    // crash in one file cannot take the others down. Worker count stays vitest's default.
+    pool: "forks",
+    // The SDK warns once per process that its 2027 releases will need Node 22; noise here.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+  },
+});
