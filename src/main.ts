@@ -7,7 +7,7 @@ import { createServer as createPlainHttpServer, type Server as PlainHttpServer }
 import { pino } from "pino";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { createRpcMetrics, type RpcMetrics } from "./middleware/metrics.js";
-import { createApp } from "./server.js";
+import { createApp, reportHealth } from "./server.js";
 import { createStoreClient } from "./store/dynamo.js";
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from "./store/embedded-dynamodb.js";
 import { ensureTables, tableNames } from "./store/tables.js";
@@ -63,7 +63,6 @@ async function main(): Promise<void> {
       const engine: EmbeddedDynamoDb = await startEmbeddedDynamoDb({ dataDir: config.store.dataDir, logger });
       stops.push(() => engine.stop());
       endpoint = engine.endpoint;
-      logger.info({ endpoint, dataDir: config.store.dataDir, pid: engine.pid }, "embedded DynamoDB Local started");
     } else if (config.store.kind === "endpoint") {
       endpoint = config.store.endpoint;
     }
@@ -120,18 +119,17 @@ async function main(): Promise<void> {
       stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
       logger.info({ address: `${config.httpHost}:${config.metricsPort}` }, "metrics listening");
     }
-    const serviceNames = ["", ...app.services.map((s) => s.service.typeName)];
-    for (const name of serviceNames) app.grpc.health.setStatus(name, "SERVING");
+    const health = reportHealth(app, { client, probeTable: tables.idempotencyKeys, logger });
+    stops.push(() => health.stop());
 
     let stopping = false;
     const shutdown = (signal: string) => {
-      if (stopping) {
-        logger.warn({ signal }, "second signal: exiting now");
-        process.exit(1);
-      }
+      // Launchers (npm, tsx) relay a signal that may also reach us directly, so a repeat
+      // is expected; the drain is bounded by SHUTDOWN_GRACE_MS either way.
+      if (stopping) return;
       stopping = true;
       logger.info({ signal, graceMs: config.shutdownGraceMs }, "shutting down");
-      for (const name of serviceNames) app.grpc.health.setStatus(name, "NOT_SERVING");
+      health.stopServing();
       void stopAll().then(() => {
         logger.info("stopped");
         process.exit(0);

@@ -15,6 +15,7 @@ import { createInventoryService } from "./handlers/inventory-service.js";
 import { rpcLogging } from "./middleware/logging.js";
 import type { RpcMetrics } from "./middleware/metrics.js";
 import { wrapService, type CallObserver } from "./middleware/wrap-service.js";
+import { watchStoreHealth } from "./resilience/store-health.js";
 import { createAccountStore } from "./store/account-store.js";
 import type { StoreClient } from "./store/dynamo.js";
 import { createIdempotency } from "./store/idempotency.js";
@@ -71,4 +72,42 @@ export function createApp(options: AppOptions) {
     maxTimeoutMs: options.maxDeadlineMs,
   });
   return { services, grpc, http };
+}
+
+export interface HealthReporting {
+  /** Marks every service NOT_SERVING from now on (shutdown). */
+  stopServing(): void;
+  stop(): void;
+}
+
+/**
+ * Health per service follows the store: SERVING while it answers, NOT_SERVING while the
+ * breaker is open or the probe fails, and NOT_SERVING for good once shutdown begins.
+ */
+export function reportHealth(
+  app: ReturnType<typeof createApp>,
+  options: { client: StoreClient; probeTable: string; logger: Logger; intervalMs?: number },
+): HealthReporting {
+  const names = ["", ...app.services.map((s) => s.service.typeName)];
+  let stopping = false;
+  const set = (serving: boolean) => {
+    for (const name of names) app.grpc.health.setStatus(name, serving && !stopping ? "SERVING" : "NOT_SERVING");
+  };
+  set(true);
+  const watch = watchStoreHealth({
+    client: options.client,
+    probeTable: options.probeTable,
+    ...(options.intervalMs !== undefined ? { intervalMs: options.intervalMs } : {}),
+    onChange: (healthy) => {
+      options.logger.warn({ healthy, breaker: options.client.breaker.state() }, healthy ? "store reachable again" : "store unhealthy");
+      set(healthy);
+    },
+  });
+  return {
+    stopServing() {
+      stopping = true;
+      set(false);
+    },
+    stop: () => watch.stop(),
+  };
 }

@@ -21,7 +21,7 @@ export function rpcLogging(logger: Logger): CallObserver {
         // The cause (never sent to the caller) is logged here, with its stack.
         logger.error({ ...line, err: error.cause ?? error }, "rpc failed");
       } else {
-        logger.info({ ...line, reason: error.message }, "rpc");
+        logger.info({ ...line, message: error.rawMessage }, "rpc");
       }
     };
   };

@@ -4,7 +4,8 @@
  * cancelled or expired call stops its DynamoDB work too.
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import { createStoreBreaker, type StoreBreaker, type StoreBreakerOptions } from "../resilience/circuit-breaker.js";
 import { DomainError } from "./errors.js";
 
 export interface StoreClientOptions {
@@ -17,6 +18,8 @@ export interface StoreClientOptions {
    * small enough that a caller's deadline is not eaten by retries.
    */
   maxAttempts?: number;
+  /** The circuit breaker around every call (src/resilience/circuit-breaker.ts). */
+  breaker?: StoreBreakerOptions;
 }
 
 export interface StoreClient {
@@ -27,6 +30,10 @@ export interface StoreClient {
    * throttling and unavailability into DomainErrors; other errors pass through unchanged.
    */
   call<T>(fn: (doc: DynamoDBDocumentClient) => Promise<T>): Promise<T>;
+  /** A cheap data-plane read of a key that never exists in `table`: resolves if the store answers. */
+  ping(table: string, signal?: AbortSignal): Promise<void>;
+  /** The breaker's state, for health and metrics. */
+  readonly breaker: Pick<StoreBreaker, "state" | "onChange">;
   destroy(): void;
 }
 
@@ -49,17 +56,27 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
     unmarshallOptions: { wrapNumbers: true },
     marshallOptions: { removeUndefinedValues: true },
   });
+  const breaker = createStoreBreaker(options.breaker);
   return {
     doc,
     raw,
-    async call<T>(fn: (doc: DynamoDBDocumentClient) => Promise<T>): Promise<T> {
-      try {
-        return await fn(doc);
-      } catch (err) {
-        throw classifySdkError(err);
-      }
+    call<T>(fn: (doc: DynamoDBDocumentClient) => Promise<T>): Promise<T> {
+      return breaker.run(async () => {
+        try {
+          return await fn(doc);
+        } catch (err) {
+          throw classifySdkError(err);
+        }
+      });
     },
+    async ping(table, signal) {
+      await this.call((d) =>
+        d.send(new GetCommand({ TableName: table, Key: { request_id: "__health_probe__" } }), signal ? { abortSignal: signal } : {}),
+      );
+    },
+    breaker,
     destroy() {
+      breaker.shutdown();
       doc.destroy();
       raw.destroy();
     },

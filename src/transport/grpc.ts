@@ -34,6 +34,15 @@ export type ServiceRegistration = {
   impl: Partial<ServiceImpl<DescService>>;
 };
 
+/**
+ * A typed impl as a ServiceRegistration. The cast lives here once: ServiceImpl<S>'s
+ * methods take S's request types, which (function parameters being contravariant) are
+ * not assignable to the generic DescService's.
+ */
+export function serviceRegistration<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): ServiceRegistration {
+  return { service, impl: impl as unknown as ServiceRegistration["impl"] };
+}
+
 export interface GrpcServerOptions {
   services: ServiceRegistration[];
   /**
@@ -63,7 +72,9 @@ export interface GrpcServerOptions {
   registry?: FileRegistry;
 }
 
+/** Default message size limit of both transports (see GrpcServerOptions.maxReceiveMessageBytes). */
 export const defaultMaxMessageBytes = 4 * 1024 * 1024;
+/** Default deadline cap of both transports (see GrpcServerOptions.maxTimeoutMs). */
 export const defaultMaxTimeoutMs = 5 * 60 * 1000;
 
 export interface GrpcServer {
@@ -396,18 +407,31 @@ function answerUnary(call: SurfaceCall, callback: grpc.sendUnaryData<Buffer>, sc
 type Outcome = { ok: true; bytes: Buffer } | { ok: false; error: unknown };
 type AnyImpl = (input: unknown, ctx: HandlerContext) => unknown;
 
-function createHandlers(service: DescService, impl: Partial<ServiceImpl<DescService>>, maxTimeoutMs: number): grpc.UntypedServiceImplementation {
-  const handlers: grpc.UntypedServiceImplementation = {};
-  const fns = impl as Record<string, AnyImpl | undefined>;
+/**
+ * The impl with every method present: a missing one throws UNIMPLEMENTED with the same
+ * message on both transports ("commerce.v1.X/Method is not implemented", the method's
+ * path), instead of connect's own wording on one and grpc-js's on the other.
+ */
+export function withUnimplemented(service: DescService, impl: Partial<ServiceImpl<DescService>>): ServiceImpl<DescService> {
+  const given = impl as Record<string, AnyImpl | undefined>;
+  const full: Record<string, AnyImpl> = {};
   for (const method of service.methods) {
-    const given = fns[method.localName];
-    const fn: AnyImpl =
-      typeof given === "function"
-        ? given.bind(impl)
+    const fn = given[method.localName];
+    full[method.localName] =
+      typeof fn === "function"
+        ? fn.bind(impl)
         : () => {
             throw new ConnectError(`${service.typeName}/${method.name} is not implemented`, Code.Unimplemented);
           };
-    handlers[method.localName] = createMethodHandler(method, fn, maxTimeoutMs);
+  }
+  return full as unknown as ServiceImpl<DescService>;
+}
+
+function createHandlers(service: DescService, impl: Partial<ServiceImpl<DescService>>, maxTimeoutMs: number): grpc.UntypedServiceImplementation {
+  const handlers: grpc.UntypedServiceImplementation = {};
+  const fns = withUnimplemented(service, impl) as unknown as Record<string, AnyImpl>;
+  for (const method of service.methods) {
+    handlers[method.localName] = createMethodHandler(method, fns[method.localName] as AnyImpl, maxTimeoutMs);
   }
   return handlers;
 }

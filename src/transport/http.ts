@@ -9,7 +9,7 @@
 import { createServer, type Server } from "node:http";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { defaultMaxMessageBytes, defaultMaxTimeoutMs, type ServiceRegistration } from "./grpc.js";
+import { defaultMaxMessageBytes, defaultMaxTimeoutMs, withUnimplemented, type ServiceRegistration } from "./grpc.js";
 
 export interface HttpServerOptions {
   services: ServiceRegistration[];
@@ -31,8 +31,7 @@ export interface HttpServerOptions {
 export function createHttpServer(options: HttpServerOptions): Server {
   const handler = connectNodeAdapter({
     routes(router) {
-      // Methods missing from impl answer UNIMPLEMENTED (createServiceImplSpec).
-      for (const { service, impl } of options.services) router.service(service, impl);
+      for (const { service, impl } of options.services) router.service(service, withUnimplemented(service, impl));
     },
     connect: true,
     grpcWeb: true,

@@ -10,8 +10,7 @@
  * stream; a request with no question ends the stream with INVALID_ARGUMENT.
  * Pinned by test/transport/reflection.test.ts.
  */
-import { toBinary, type DescFile, type DescService, type FileRegistry } from "@bufbuild/protobuf";
-import { createFileRegistry } from "@bufbuild/protobuf";
+import { createFileRegistry, toBinary, type DescFile, type DescService, type FileRegistry } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { file_commerce_v1_account_service } from "../gen/commerce/v1/account_service_pb.js";
@@ -79,14 +78,25 @@ function indexSymbols(registry: FileRegistry): Map<string, DescFile> {
   return symbols;
 }
 
-/** The file first, then everything it imports, each once (clients need the whole closure). */
+const encoded = new WeakMap<DescFile, Uint8Array>();
+function encodeFile(file: DescFile): Uint8Array {
+  let bytes = encoded.get(file);
+  if (bytes === undefined) encoded.set(file, (bytes = toBinary(FileDescriptorProtoSchema, file.proto)));
+  return bytes;
+}
+
+/**
+ * The file first, then everything it imports, each once: a client needs the whole
+ * closure to build the schema. grpc-go also skips files already sent on the same stream;
+ * we always send the closure (a few KB), which every client accepts.
+ */
 function withDependencies(file: DescFile): Uint8Array[] {
   const seen = new Set<string>();
   const out: Uint8Array[] = [];
   const visit = (f: DescFile): void => {
     if (seen.has(f.proto.name)) return;
     seen.add(f.proto.name);
-    out.push(toBinary(FileDescriptorProtoSchema, f.proto));
+    out.push(encodeFile(f));
     f.dependencies.forEach(visit);
   };
   visit(file);

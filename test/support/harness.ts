@@ -6,7 +6,8 @@
 import { randomBytes } from "node:crypto";
 import { pino } from "pino";
 import { inject } from "vitest";
-import { createApp } from "../../src/server.js";
+import type { StoreBreakerOptions } from "../../src/resilience/circuit-breaker.js";
+import { createApp, reportHealth } from "../../src/server.js";
 import { createStoreClient, type StoreClient } from "../../src/store/dynamo.js";
 import { ensureTables, tableNames, type TableNames } from "../../src/store/tables.js";
 import { listenGrpc } from "../../src/transport/grpc.js";
@@ -27,23 +28,31 @@ export interface Harness {
 
 let counter = 0;
 
-export async function startHarness(options: { tablePrefix?: string; endpoint?: string } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  tablePrefix?: string;
+  /** Another DynamoDB than the run's (fault tests start their own). */
+  endpoint?: string;
+  breaker?: StoreBreakerOptions;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const endpoint = options.endpoint ?? inject("dynamoEndpoint");
   const prefix = options.tablePrefix ?? `t${process.pid}_${counter++}_${randomBytes(3).toString("hex")}_`;
-  const store = createStoreClient({ endpoint, region: "us-east-1" });
+  const store = createStoreClient({ endpoint, region: "us-east-1", ...(options.breaker ? { breaker: options.breaker } : {}) });
+  const logger = pino({ level: process.env["TEST_LOG_LEVEL"] ?? "silent" });
   await ensureTables(store.raw, prefix);
   const tables = tableNames(prefix);
   const app = createApp({
     client: store,
     tables,
-    logger: pino({ level: process.env["TEST_LOG_LEVEL"] ?? "silent" }),
+    logger,
     pageTokenSecret: randomBytes(32),
     maxMessageBytes: 4 * 1024 * 1024,
     maxDeadlineMs: 60_000,
   });
   const grpcPort = await listenGrpc(app.grpc.server, "127.0.0.1", 0);
   const httpPort = await listenHttp(app.http, "127.0.0.1", 0);
-  for (const s of ["", ...app.services.map((r) => r.service.typeName)]) app.grpc.health.setStatus(s, "SERVING");
+  const health = reportHealth(app, { client: store, probeTable: tables.idempotencyKeys, logger, intervalMs: 500 });
   const grpcAddress = `127.0.0.1:${grpcPort}`;
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   const g = grpcClient(grpcAddress);
@@ -58,6 +67,7 @@ export async function startHarness(options: { tablePrefix?: string; endpoint?: s
     tables,
     health: app.grpc.health,
     async stop() {
+      health.stop();
       g.close();
       c.close();
       await new Promise<void>((resolve) => app.grpc.server.tryShutdown(() => resolve()));

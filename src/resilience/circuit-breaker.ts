@@ -1,0 +1,70 @@
+/**
+ * The store's circuit breaker (opossum). It counts only failures that say "the store is in
+ * trouble" — throttling after the SDK's retries, 5xx, timeouts, network errors (already
+ * classified as THROTTLED / STORE_UNAVAILABLE by src/store/dynamo.ts) — never a
+ * conditional-check failure, a validation error or a cancelled call. Open, it fails fast
+ * with UNAVAILABLE / CIRCUIT_OPEN + RetryInfo instead of queueing work on a sick store;
+ * after `resetTimeoutMs` one call probes (half-open) and closes it again on success.
+ */
+import CircuitBreaker from "opossum";
+import { DomainError } from "../store/errors.js";
+
+export interface StoreBreakerOptions {
+  /** Failure percentage in the rolling window that opens the breaker. Default 50. */
+  errorThresholdPercentage?: number;
+  /** Calls in the window before it may open: a single failure on a quiet server must not. Default 10. */
+  volumeThreshold?: number;
+  /** Rolling window, ms. Default 10 000 (opossum's). */
+  rollingCountTimeoutMs?: number;
+  /** Open → half-open after this long, ms; also the RetryInfo given to callers. Default 5 000. */
+  resetTimeoutMs?: number;
+}
+
+export type BreakerState = "closed" | "open" | "half_open";
+
+export interface StoreBreaker {
+  run<T>(work: () => Promise<T>): Promise<T>;
+  state(): BreakerState;
+  onChange(listener: (state: BreakerState) => void): void;
+  shutdown(): void;
+}
+
+function countsAsFailure(err: unknown): boolean {
+  return DomainError.match(err, "THROTTLED") || DomainError.match(err, "STORE_UNAVAILABLE");
+}
+
+export function createStoreBreaker(options: StoreBreakerOptions = {}): StoreBreaker {
+  const resetTimeoutMs = options.resetTimeoutMs ?? 5_000;
+  const breaker = new CircuitBreaker((work: () => Promise<unknown>) => work(), {
+    errorThresholdPercentage: options.errorThresholdPercentage ?? 50,
+    volumeThreshold: options.volumeThreshold ?? 10,
+    rollingCountTimeout: options.rollingCountTimeoutMs ?? 10_000,
+    resetTimeout: resetTimeoutMs,
+    // The SDK's own timeouts and the RPC's abort signal bound each call; a second timer
+    // here would only race them.
+    timeout: false,
+    errorFilter: (err: unknown) => !countsAsFailure(err),
+  });
+  const state = (): BreakerState => (breaker.opened ? "open" : breaker.halfOpen ? "half_open" : "closed");
+  return {
+    async run<T>(work: () => Promise<T>): Promise<T> {
+      try {
+        return (await breaker.fire(work)) as T;
+      } catch (err) {
+        if (err instanceof Error && (err as { code?: string }).code === "EOPENBREAKER") {
+          throw new DomainError("CIRCUIT_OPEN", "the store is failing; calls are paused briefly, retry later", {
+            retryAfterMs: resetTimeoutMs,
+          });
+        }
+        throw err;
+      }
+    },
+    state,
+    onChange(listener) {
+      breaker.on("open", () => listener(state()));
+      breaker.on("halfOpen", () => listener(state()));
+      breaker.on("close", () => listener(state()));
+    },
+    shutdown: () => breaker.shutdown(),
+  };
+}
