@@ -22,7 +22,7 @@ import { createIdempotency } from "./store/idempotency.js";
 import { createInventoryStore } from "./store/inventory-store.js";
 import { createPageTokenCodec } from "./store/page-token.js";
 import type { TableNames } from "./store/tables.js";
-import { createGrpcServer, type ServiceRegistration } from "./transport/grpc.js";
+import { createGrpcServer, serviceRegistration, type ServiceRegistration } from "./transport/grpc.js";
 import { createHttpServer } from "./transport/http.js";
 
 export interface AppOptions {
@@ -45,10 +45,8 @@ export function createServices(options: AppOptions): ServiceRegistration[] {
   const inventory = createInventoryStore({ client, table: tables.inventory, idempotency, pageTokens });
   const accounts = createAccountStore({ client, tables, idempotency, pageTokens });
   const observers: CallObserver[] = [rpcLogging(logger), ...(metrics ? [metrics.observer] : [])];
-  const register = <S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): ServiceRegistration => ({
-    service,
-    impl: wrapService(service, impl, observers) as ServiceRegistration["impl"],
-  });
+  const register = <S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): ServiceRegistration =>
+    serviceRegistration(service, wrapService(service, impl, observers));
   return [
     register(InventoryService, createInventoryService(inventory)),
     // Not built yet: every RPC answers UNIMPLEMENTED (the transports' default).

@@ -16,12 +16,17 @@ import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { file_commerce_v1_account_service } from "../gen/commerce/v1/account_service_pb.js";
 import { file_commerce_v1_inventory_service } from "../gen/commerce/v1/inventory_service_pb.js";
 import { file_commerce_v1_order_service } from "../gen/commerce/v1/order_service_pb.js";
+import { file_google_rpc_error_details } from "../gen/google/rpc/error_details_pb.js";
 import { file_grpc_health_v1_health } from "../gen/grpc/health/v1/health_pb.js";
 import * as v1 from "../gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import type { ServiceRegistration } from "./grpc.js";
 
-/** The files this server answers for: every service it mounts, health and reflection. */
+/**
+ * The files this server answers for: every service it mounts, health and reflection, and
+ * the google.rpc error details its statuses carry — so grpcurl and buf curl can decode
+ * ErrorInfo / BadRequest / RetryInfo by reflection alone.
+ */
 export const serviceFiles: readonly DescFile[] = [
   file_commerce_v1_inventory_service,
   file_commerce_v1_order_service,
@@ -29,6 +34,7 @@ export const serviceFiles: readonly DescFile[] = [
   file_grpc_health_v1_health,
   v1.file_grpc_reflection_v1_reflection,
   v1alpha.file_grpc_reflection_v1alpha_reflection,
+  file_google_rpc_error_details,
 ];
 
 /**
