@@ -197,6 +197,13 @@ export function createInventoryStore(options: InventoryStoreOptions) {
     return err.Item ? unmarshall(err.Item, { wrapNumbers: true }) : undefined;
   }
 
+  /** A versioned write's failed condition: the item is gone, or its version moved on. */
+  function versionedWriteFailure(err: unknown, sku: string, expectedVersion: bigint): unknown {
+    if (!(err instanceof ConditionalCheckFailedException)) return err;
+    const old = oldItem(err);
+    return old ? versionMismatch({ sku }, expectedVersion, readBigInt(old, "version")) : itemNotFound(sku);
+  }
+
   async function readItem(sku: string, signal: AbortSignal | undefined): Promise<InventoryItem> {
     const out = await client.call((doc) =>
       doc.send(new GetCommand({ TableName: table, Key: { sku }, ConsistentRead: true }), abort(signal)),
@@ -304,10 +311,7 @@ export function createInventoryStore(options: InventoryStoreOptions) {
         );
         return itemFromStored(out.Attributes ?? {});
       } catch (err) {
-        if (!(err instanceof ConditionalCheckFailedException)) throw err;
-        const old = oldItem(err);
-        if (!old) throw itemNotFound(sku);
-        throw versionMismatch({ sku }, expectedVersion, readBigInt(old, "version"));
+        throw versionedWriteFailure(err, sku, expectedVersion);
       }
     },
 
@@ -316,10 +320,7 @@ export function createInventoryStore(options: InventoryStoreOptions) {
         const out = await client.call((doc) => doc.send(new DeleteCommand(deleteItemRequest(table, sku, expectedVersion)), abort(signal)));
         return itemFromStored(out.Attributes ?? {});
       } catch (err) {
-        if (!(err instanceof ConditionalCheckFailedException)) throw err;
-        const old = oldItem(err);
-        if (!old) throw itemNotFound(sku);
-        throw versionMismatch({ sku }, expectedVersion, readBigInt(old, "version"));
+        throw versionedWriteFailure(err, sku, expectedVersion);
       }
     },
 
