@@ -15,5 +15,7 @@ export default defineConfig({
     // Child processes rather than worker threads: tests spawn and signal processes, and a
     // crash in one file cannot take the others down. Worker count stays vitest's default.
     pool: "forks",
+    // The default report, then one plain "N passed, N failed" line for CI.
+    reporters: ["default", "./test/support/summary-reporter.ts"],
   },
 });
