@@ -4,6 +4,8 @@
  * variable and what is allowed (ConfigError; main prints only its message).
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { ServerTls } from "./transport/tls.js";
 
 export type StoreMode =
   | { kind: "embedded"; dataDir: string }
@@ -29,6 +31,10 @@ export interface Config {
   readonly pageTokenSecretIsEphemeral: boolean;
   readonly maxMessageBytes: number;
   readonly maxDeadlineMs: number;
+  /** Both listeners serve TLS with this material when set (mTLS with a client CA). */
+  readonly tls: ServerTls | undefined;
+  /** Plaintext on a non-loopback address, explicitly allowed (and logged at start). */
+  readonly plaintextNonLoopback: boolean;
 }
 
 export class ConfigError extends Error {
@@ -101,6 +107,32 @@ function secret(env: Env): { key: Buffer; ephemeral: boolean } {
   return { key: Buffer.from(raw, "utf8"), ephemeral: false };
 }
 
+function pemFile(env: Env, name: string): Buffer | undefined {
+  const file = env[name];
+  if (file === undefined || file === "") return undefined;
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new ConfigError(`${name}=${JSON.stringify(file)} is invalid: cannot read it (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+  }
+}
+
+function tlsSettings(env: Env): ServerTls | undefined {
+  const cert = pemFile(env, "TLS_CERT_FILE");
+  const key = pemFile(env, "TLS_KEY_FILE");
+  const clientCa = pemFile(env, "TLS_CLIENT_CA_FILE");
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new ConfigError(`${cert ? "TLS_KEY_FILE" : "TLS_CERT_FILE"} is missing: TLS needs both TLS_CERT_FILE and TLS_KEY_FILE`);
+  }
+  if (clientCa && !cert) throw new ConfigError("TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE (mTLS is TLS with client certificates)");
+  return cert && key ? { cert, key, clientCa } : undefined;
+}
+
+/** Loopback: 127.0.0.0/8, ::1, localhost. Plaintext is only allowed there by default. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const store = storeMode(env);
   const logLevel = str(env, "LOG_LEVEL", "info");
@@ -108,12 +140,30 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError(`LOG_LEVEL=${JSON.stringify(logLevel)} is invalid: expected one of ${LOG_LEVELS.join(", ")}`);
   }
   const { key, ephemeral } = secret(env);
+  const grpcHost = host(env, "GRPC_HOST", "127.0.0.1");
+  const httpHost = host(env, "HTTP_HOST", "127.0.0.1");
+  const httpPort = int(env, "HTTP_PORT", 8080, 0, 65535);
+  const metricsPort = int(env, "METRICS_PORT", 9464, 0, 65535);
+  const tls = tlsSettings(env);
+  const plaintextNonLoopback = bool(env, "ALLOW_PLAINTEXT_NON_LOOPBACK", false);
+  // Secure by default: plaintext only where nobody else can listen in.
+  if (tls === undefined && !plaintextNonLoopback) {
+    const exposed = [
+      ["GRPC_HOST", grpcHost],
+      ...(httpPort !== 0 || metricsPort !== 0 ? [["HTTP_HOST", httpHost]] : []),
+    ].find(([, h]) => !isLoopback(h!));
+    if (exposed) {
+      throw new ConfigError(
+        `${exposed[0]}=${JSON.stringify(exposed[1])} is not a loopback address: set TLS_CERT_FILE and TLS_KEY_FILE, or ALLOW_PLAINTEXT_NON_LOOPBACK=true`,
+      );
+    }
+  }
   return Object.freeze({
-    grpcHost: host(env, "GRPC_HOST", "127.0.0.1"),
+    grpcHost,
     grpcPort: int(env, "GRPC_PORT", 50051, 0, 65535),
-    httpHost: host(env, "HTTP_HOST", "127.0.0.1"),
-    httpPort: int(env, "HTTP_PORT", 8080, 0, 65535),
-    metricsPort: int(env, "METRICS_PORT", 9464, 0, 65535),
+    httpHost,
+    httpPort,
+    metricsPort,
     store,
     awsRegion: str(env, "AWS_REGION", "us-east-1"),
     tablePrefix: validPrefix(str(env, "TABLE_PREFIX", "")),
@@ -124,6 +174,8 @@ export function loadConfig(env: Env = process.env): Config {
     pageTokenSecretIsEphemeral: ephemeral,
     maxMessageBytes: int(env, "MAX_MESSAGE_BYTES", 4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     maxDeadlineMs: int(env, "MAX_DEADLINE_MS", 300_000, 1_000, 3_600_000),
+    tls,
+    plaintextNonLoopback,
   });
 }
 

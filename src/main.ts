@@ -12,6 +12,7 @@ import { createStoreClient } from "./store/dynamo.js";
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from "./store/embedded-dynamodb.js";
 import { ensureTables, tableNames } from "./store/tables.js";
 import { listenGrpc } from "./transport/grpc.js";
+import { grpcCredentials } from "./transport/tls.js";
 import { listenHttp } from "./transport/http.js";
 
 function loadConfigOrExit(): Config {
@@ -86,8 +87,12 @@ async function main(): Promise<void> {
       pageTokenSecret: config.pageTokenSecret,
       maxMessageBytes: config.maxMessageBytes,
       maxDeadlineMs: config.maxDeadlineMs,
+      tls: config.tls,
     });
-    const grpcPort = await listenGrpc(app.grpc.server, config.grpcHost, config.grpcPort);
+    if (config.plaintextNonLoopback && config.tls === undefined) {
+      logger.warn("ALLOW_PLAINTEXT_NON_LOOPBACK=true: serving plaintext; anyone on the network can read and forge calls");
+    }
+    const grpcPort = await listenGrpc(app.grpc.server, config.grpcHost, config.grpcPort, grpcCredentials(config.tls));
     stops.push(
       () =>
         new Promise<void>((resolve) => {
@@ -98,7 +103,8 @@ async function main(): Promise<void> {
           });
         }),
     );
-    logger.info({ address: `${config.grpcHost}:${grpcPort}` }, "gRPC listening");
+    const security = config.tls === undefined ? "plaintext" : config.tls.clientCa ? "mTLS" : "TLS";
+    logger.info({ address: `${config.grpcHost}:${grpcPort}`, security }, "gRPC listening");
     if (config.httpPort !== 0) {
       const httpPort = await listenHttp(app.http, config.httpHost, config.httpPort);
       stops.push(
@@ -112,7 +118,7 @@ async function main(): Promise<void> {
             app.http.closeIdleConnections();
           }),
       );
-      logger.info({ address: `${config.httpHost}:${httpPort}` }, "Connect + gRPC-Web listening");
+      logger.info({ address: `${config.httpHost}:${httpPort}`, security }, "Connect + gRPC-Web listening");
     }
     if (metrics) {
       const server = await serveMetrics(metrics, config.httpHost, config.metricsPort);

@@ -24,6 +24,7 @@ import { createPageTokenCodec } from "./store/page-token.js";
 import type { TableNames } from "./store/tables.js";
 import { createGrpcServer, serviceRegistration, type ServiceRegistration } from "./transport/grpc.js";
 import { createHttpServer } from "./transport/http.js";
+import type { ServerTls } from "./transport/tls.js";
 
 export interface AppOptions {
   client: StoreClient;
@@ -35,6 +36,8 @@ export interface AppOptions {
   maxMessageBytes: number;
   /** Cap on any call's deadline (and the deadline of calls that set none). */
   maxDeadlineMs: number;
+  /** TLS for the HTTP listener (the gRPC one takes it at listen time: grpcCredentials). */
+  tls?: ServerTls | undefined;
 }
 
 /** The commerce services, each wrapped in the shared middleware. */
@@ -68,6 +71,7 @@ export function createApp(options: AppOptions) {
     readMaxBytes: options.maxMessageBytes,
     writeMaxBytes: options.maxMessageBytes,
     maxTimeoutMs: options.maxDeadlineMs,
+    tls: options.tls,
   });
   return { services, grpc, http };
 }

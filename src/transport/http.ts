@@ -7,8 +7,10 @@
  * Pinned by the HTTP tests in test/transport/grpc-adapter.test.ts.
  */
 import { createServer, type Server } from "node:http";
+import { createServer as createTlsServer, type Server as TlsServer } from "node:https";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { ServerTls } from "./tls.js";
 import { defaultMaxMessageBytes, defaultMaxTimeoutMs, withUnimplemented, type ServiceRegistration } from "./grpc.js";
 
 export interface HttpServerOptions {
@@ -25,10 +27,18 @@ export interface HttpServerOptions {
    * uncapped, so the same client would be treated differently on the two ports.
    */
   maxTimeoutMs?: number;
+  /**
+   * Serve HTTPS with this key pair; with `clientCa`, every client must present a
+   * certificate signed by it (mTLS). Default: plain HTTP, which config allows only on
+   * loopback unless explicitly opted out (DESIGN.md, Security).
+   */
+  tls?: ServerTls | undefined;
 }
 
+export type HttpServer = Server | TlsServer;
+
 /** Builds the server (does not listen; see listenHttp). Unknown paths answer 404. */
-export function createHttpServer(options: HttpServerOptions): Server {
+export function createHttpServer(options: HttpServerOptions): HttpServer {
   const handler = connectNodeAdapter({
     routes(router) {
       for (const { service, impl } of options.services) router.service(service, withUnimplemented(service, impl));
@@ -40,11 +50,16 @@ export function createHttpServer(options: HttpServerOptions): Server {
     writeMaxBytes: options.writeMaxBytes ?? defaultMaxMessageBytes,
     interceptors: [capDeadline(options.maxTimeoutMs ?? defaultMaxTimeoutMs)],
   });
-  return createServer(handler);
+  const tls = options.tls;
+  if (tls === undefined) return createServer(handler);
+  return createTlsServer(
+    { key: tls.key, cert: tls.cert, ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) },
+    handler,
+  );
 }
 
 /** Listens and resolves the bound port (port 0: a free one). */
-export function listenHttp(server: Server, host: string, port: number): Promise<number> {
+export function listenHttp(server: HttpServer, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err);
     server.once("error", onError);
