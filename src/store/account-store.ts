@@ -227,7 +227,7 @@ export function createAccountStore(options: AccountStoreOptions) {
     if (change.requestId === "") {
       const update = balanceUpdate(tables.accounts, change.accountId, change.amount, direction, now()).Update!;
       try {
-        const out = await client.call((doc) =>
+        const out = await client.callAtMostOnce((doc) =>
           doc.send(new UpdateCommand({ ...update, ReturnValues: "ALL_NEW", ReturnValuesOnConditionCheckFailure: "ALL_OLD" }), abort(signal)),
         );
         return accountFromStored(out.Attributes ?? {});
@@ -267,7 +267,7 @@ export function createAccountStore(options: AccountStoreOptions) {
       if (a.requestId === "") {
         const account = openedAccount(a);
         try {
-          await client.call((doc) => doc.send(new PutCommand(putAccount(account)), abort(signal)));
+          await client.callAtMostOnce((doc) => doc.send(new PutCommand(putAccount(account)), abort(signal)));
         } catch (err) {
           if (err instanceof ConditionalCheckFailedException) throw accountExists(account.accountId);
           throw err;

@@ -4,6 +4,8 @@
  * cancelled or expired call stops its DynamoDB work too.
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
+import type { RetryErrorInfo, StandardRetryToken } from "@smithy/types";
+import { StandardRetryStrategy } from "@smithy/util-retry";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { createStoreBreaker, type StoreBreaker, type StoreBreakerOptions } from "../resilience/circuit-breaker.js";
 import { DomainError } from "./errors.js";
@@ -28,8 +30,18 @@ export interface StoreClient {
   /**
    * Runs one SDK call (`c => c.send(new GetCommand(...), { abortSignal })`) and turns
    * throttling and unavailability into DomainErrors; other errors pass through unchanged.
+   * The SDK retries throttling, 5xx and network errors: for reads, and for transactions
+   * (made safe to repeat by ClientRequestToken and the idempotency record).
    */
   call<T>(fn: (doc: DynamoDBDocumentClient) => Promise<T>): Promise<T>;
+  /**
+   * The same for a single write that is not safe to repeat (a conditional put, an
+   * increment): the SDK retries only throttling, which DynamoDB guarantees was not
+   * applied. After a 5xx or a lost connection the write may or may not have happened, so
+   * the caller is told so (STORE_UNAVAILABLE) instead of the SDK applying it twice or
+   * turning our own first success into a false "already exists".
+   */
+  callAtMostOnce<T>(fn: (doc: DynamoDBDocumentClient) => Promise<T>): Promise<T>;
   /** A cheap data-plane read of a key that never exists in `table`: resolves if the store answers. */
   ping(table: string, signal?: AbortSignal): Promise<void>;
   /** The breaker's state, for health and metrics. */
@@ -51,11 +63,14 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
     config.credentials = { accessKeyId: "local", secretAccessKey: "local" };
   }
   const raw = new DynamoDBClient(config);
-  const doc = DynamoDBDocumentClient.from(raw, {
+  const translation = {
     // Every number read back as a NumberValue string: exact for money and int64.
     unmarshallOptions: { wrapNumbers: true },
     marshallOptions: { removeUndefinedValues: true },
-  });
+  };
+  const doc = DynamoDBDocumentClient.from(raw, translation);
+  const rawOnce = new DynamoDBClient({ ...config, retryStrategy: new ThrottlingOnlyRetryStrategy(config.maxAttempts as number) });
+  const docOnce = DynamoDBDocumentClient.from(rawOnce, translation);
   const breaker = createStoreBreaker(options.breaker);
   return {
     doc,
@@ -69,6 +84,15 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
         }
       });
     },
+    callAtMostOnce<T>(fn: (doc: DynamoDBDocumentClient) => Promise<T>): Promise<T> {
+      return breaker.run(async () => {
+        try {
+          return await fn(docOnce);
+        } catch (err) {
+          throw classifySdkError(err, { writeOutcomeUnknown: true });
+        }
+      });
+    },
     async ping(table, signal) {
       await this.call((d) =>
         d.send(new GetCommand({ TableName: table, Key: { request_id: "__health_probe__" } }), signal ? { abortSignal: signal } : {}),
@@ -77,6 +101,8 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
     breaker,
     destroy() {
       breaker.shutdown();
+      docOnce.destroy();
+      rawOnce.destroy();
       doc.destroy();
       raw.destroy();
     },
@@ -106,7 +132,7 @@ const NETWORK_CODES = new Set([
  * checks, cancellations) or for the error mapping to report as INTERNAL. Checked by
  * `name` and HTTP status, never SDK v2's `code`.
  */
-export function classifySdkError(err: unknown): unknown {
+export function classifySdkError(err: unknown, options: { writeOutcomeUnknown?: boolean } = {}): unknown {
   if (!(err instanceof Error) || err instanceof DomainError) return err;
   if (err.name === "AbortError") return err;
   if (THROTTLING.has(err.name)) {
@@ -124,10 +150,25 @@ export function classifySdkError(err: unknown): unknown {
     (status !== undefined && status >= 500) ||
     (code !== undefined && NETWORK_CODES.has(code))
   ) {
-    return new DomainError("STORE_UNAVAILABLE", "the store is unavailable; retry later", {
+    const message = options.writeOutcomeUnknown
+      ? "the store did not confirm the write: it may or may not have been applied; read before retrying, or send a request_id"
+      : "the store is unavailable; retry later";
+    return new DomainError("STORE_UNAVAILABLE", message, {
       retryAfterMs: 1000,
+      metadata: options.writeOutcomeUnknown ? { write_outcome: "unknown" } : {},
       cause: err,
     });
   }
   return err;
+}
+
+/**
+ * The SDK's standard strategy, but giving up on anything except throttling. Throttled
+ * requests are rejected before DynamoDB applies them, so repeating them is always safe.
+ */
+class ThrottlingOnlyRetryStrategy extends StandardRetryStrategy {
+  override refreshRetryTokenForRetry(token: StandardRetryToken, info: RetryErrorInfo): Promise<StandardRetryToken> {
+    if (info.errorType !== "THROTTLING") return Promise.reject(info.error ?? new Error("not retried: outcome unknown"));
+    return super.refreshRetryTokenForRetry(token, info);
+  }
 }

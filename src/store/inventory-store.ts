@@ -224,7 +224,7 @@ export function createInventoryStore(options: InventoryStoreOptions) {
 
   async function adjustOnce(a: StockAdjustment, signal: AbortSignal | undefined): Promise<InventoryItem> {
     try {
-      const out = await client.call((doc) => doc.send(new UpdateCommand(adjustStockRequest(table, a, now())), abort(signal)));
+      const out = await client.callAtMostOnce((doc) => doc.send(new UpdateCommand(adjustStockRequest(table, a, now())), abort(signal)));
       return itemFromStored(out.Attributes ?? {});
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
@@ -260,7 +260,7 @@ export function createInventoryStore(options: InventoryStoreOptions) {
     async createItem(item: NewItem, signal?: AbortSignal): Promise<InventoryItem> {
       const request = putNewItemRequest(table, item, now());
       try {
-        await client.call((doc) => doc.send(new PutCommand(request), abort(signal)));
+        await client.callAtMostOnce((doc) => doc.send(new PutCommand(request), abort(signal)));
       } catch (err) {
         if (err instanceof ConditionalCheckFailedException) {
           throw new DomainError("ITEM_EXISTS", `item ${item.sku} already exists`, { metadata: { sku: item.sku } });
@@ -306,7 +306,7 @@ export function createInventoryStore(options: InventoryStoreOptions) {
 
     async updatePrice(sku: string, price: Money, expectedVersion: bigint, signal?: AbortSignal): Promise<InventoryItem> {
       try {
-        const out = await client.call((doc) =>
+        const out = await client.callAtMostOnce((doc) =>
           doc.send(new UpdateCommand(updatePriceRequest(table, sku, price, expectedVersion, now())), abort(signal)),
         );
         return itemFromStored(out.Attributes ?? {});
@@ -317,7 +317,7 @@ export function createInventoryStore(options: InventoryStoreOptions) {
 
     async deleteItem(sku: string, expectedVersion: bigint, signal?: AbortSignal): Promise<InventoryItem> {
       try {
-        const out = await client.call((doc) => doc.send(new DeleteCommand(deleteItemRequest(table, sku, expectedVersion)), abort(signal)));
+        const out = await client.callAtMostOnce((doc) => doc.send(new DeleteCommand(deleteItemRequest(table, sku, expectedVersion)), abort(signal)));
         return itemFromStored(out.Attributes ?? {});
       } catch (err) {
         throw versionedWriteFailure(err, sku, expectedVersion);

@@ -93,6 +93,31 @@ describe("under injected faults", () => {
     expect((await h.grpc.unary(I.getItem, { sku: "fault-stock" })).item?.quantity).toBe(60n);
   });
 
+  it("never repeats a write without request_id on its own: a lost answer is reported as unknown", async () => {
+    proxy.rules = [];
+    await h.grpc.unary(I.createItem, { item: { sku: "fault-once", name: "f", unitPrice: eur(1n), quantity: 10n } });
+    proxy.rules = [{ operation: "UpdateItem", kind: "ambiguous", rate: 1 }];
+    let lost;
+    try {
+      lost = await failure(() => h.grpc.unary(I.adjustStock, { sku: "fault-once", delta: -1n }));
+    } finally {
+      proxy.rules = [];
+    }
+    expect(lost.code).toBe(Code.Unavailable);
+    expect(lost.errorInfo).toMatchObject({ reason: "STORE_UNAVAILABLE", metadata: { write_outcome: "unknown" } });
+    expect(lost.message).toMatch(/may or may not have been applied/);
+    // Applied exactly once by the store, not again by an SDK retry.
+    expect((await h.grpc.unary(I.getItem, { sku: "fault-once" })).item).toMatchObject({ quantity: 9n, version: 2n });
+    // Throttling alone is retried inside (it is never applied), so the call succeeds.
+    proxy.rules = [{ operation: "UpdateItem", kind: "throttle", rate: 0.5 }];
+    try {
+      for (let i = 0; i < 5; i++) await withRetries(() => h.grpc.unary(I.adjustStock, { sku: "fault-once", delta: -1n }));
+    } finally {
+      proxy.rules = [];
+    }
+    expect((await h.grpc.unary(I.getItem, { sku: "fault-once" })).item?.quantity).toBe(4n);
+  });
+
   it("answers UNAVAILABLE / THROTTLED with RetryInfo when throttling outlasts the retries", async () => {
     proxy.rules = [{ kind: "throttle", rate: 1 }];
     try {

@@ -308,7 +308,9 @@ export type AdjustStockRequest = Message<"commerce.v1.AdjustStockRequest"> & {
   /**
    * Optional idempotency key, at most 128 characters. The same request sent again with the
    * same request_id returns the first result and changes nothing more (for 24 h); a
-   * different request under a used request_id fails with REQUEST_ID_REUSED.
+   * different request under a used request_id fails with REQUEST_ID_REUSED. Without one,
+   * each call that succeeds applies the delta once; a call that fails UNAVAILABLE with
+   * ErrorInfo metadata write_outcome=unknown may or may not have applied it.
    *
    * @generated from field: string request_id = 4;
    */
