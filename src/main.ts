@@ -67,7 +67,13 @@ async function main(): Promise<void> {
     } else if (config.store.kind === "endpoint") {
       endpoint = config.store.endpoint;
     }
-    const client = createStoreClient({ region: config.awsRegion, ...(endpoint !== undefined ? { endpoint } : {}) });
+    const metrics = config.metricsPort !== 0 ? createRpcMetrics() : undefined;
+    const client = createStoreClient({
+      region: config.awsRegion,
+      ...(endpoint !== undefined ? { endpoint } : {}),
+      ...(metrics ? { onOperation: metrics.onStoreOperation } : {}),
+    });
+    metrics?.trackBreaker(() => client.breaker.state());
     stops.push(() => client.destroy());
     const tables = tableNames(config.tablePrefix);
     if (config.ensureTables) {
@@ -78,7 +84,6 @@ async function main(): Promise<void> {
       logger.warn("PAGE_TOKEN_SECRET is not set: page tokens are signed with a per-process key and stop working after a restart");
     }
 
-    const metrics = config.metricsPort !== 0 ? createRpcMetrics() : undefined;
     const app = createApp({
       client,
       tables,

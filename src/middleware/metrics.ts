@@ -1,11 +1,17 @@
 /** Prometheus RPC metrics: counts and latency by method and code (prom-client). */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { BreakerState } from "../resilience/circuit-breaker.js";
+import type { StoreOperationEvent } from "../store/dynamo.js";
 import { grpcCodeName } from "./error-mapping.js";
 import type { CallObserver } from "./wrap-service.js";
 
 export interface RpcMetrics {
   registry: Registry;
   observer: CallObserver;
+  /** DynamoDB operations: pass as the store client's onOperation. */
+  onStoreOperation: (event: StoreOperationEvent) => void;
+  /** Exposes the store breaker's state (0 closed, 1 half-open, 2 open). */
+  trackBreaker(state: () => BreakerState): void;
 }
 
 export function createRpcMetrics(): RpcMetrics {
@@ -24,8 +30,35 @@ export function createRpcMetrics(): RpcMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
+  const storeLatency = new Histogram({
+    name: "dynamodb_operation_seconds",
+    help: "DynamoDB operation time including SDK retries, by operation and outcome",
+    labelNames: ["operation", "outcome"],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const storeRetries = new Counter({
+    name: "dynamodb_retries_total",
+    help: "HTTP attempts beyond the first made by the SDK (throttling, 5xx, network), by operation",
+    labelNames: ["operation"],
+    registers: [registry],
+  });
   return {
     registry,
+    onStoreOperation: ({ operation, durationMs, outcome, attempts }) => {
+      storeLatency.observe({ operation, outcome }, durationMs / 1000);
+      if (attempts > 1) storeRetries.inc({ operation }, attempts - 1);
+    },
+    trackBreaker(state) {
+      new Gauge({
+        name: "store_circuit_breaker_state",
+        help: "Store circuit breaker: 0 closed, 1 half-open, 2 open",
+        registers: [registry],
+        collect() {
+          this.set({ closed: 0, half_open: 1, open: 2 }[state()]);
+        },
+      });
+    },
     observer: ({ service, method }) => {
       const stop = latency.startTimer();
       return (error) => {

@@ -22,6 +22,18 @@ export interface StoreClientOptions {
   maxAttempts?: number;
   /** The circuit breaker around every call (src/resilience/circuit-breaker.ts). */
   breaker?: StoreBreakerOptions;
+  /** Told of every DynamoDB operation once it ends (after the SDK's retries): for metrics. */
+  onOperation?: (event: StoreOperationEvent) => void;
+}
+
+export interface StoreOperationEvent {
+  /** The DynamoDB operation, e.g. "TransactWriteItems". */
+  operation: string;
+  durationMs: number;
+  /** "OK", or the error's name (ThrottlingException, ConditionalCheckFailedException, ...). */
+  outcome: string;
+  /** HTTP attempts the SDK made (1 = no retry). */
+  attempts: number;
 }
 
 export interface StoreClient {
@@ -70,6 +82,9 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
   };
   const doc = DynamoDBDocumentClient.from(raw, translation);
   const rawOnce = new DynamoDBClient({ ...config, retryStrategy: new ThrottlingOnlyRetryStrategy(config.maxAttempts as number) });
+  if (options.onOperation) {
+    for (const client of [raw, rawOnce]) observeOperations(client, options.onOperation);
+  }
   const docOnce = DynamoDBDocumentClient.from(rawOnce, translation);
   const breaker = createStoreBreaker(options.breaker);
   return {
@@ -107,6 +122,27 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
       raw.destroy();
     },
   };
+}
+
+/** Times each operation around the SDK's retries ("initialize" wraps the whole call). */
+function observeOperations(client: DynamoDBClient, report: (event: StoreOperationEvent) => void): void {
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const started = performance.now();
+      const operation = String(context.commandName ?? "unknown").replace(/Command$/, "");
+      try {
+        const out = await next(args);
+        const attempts = (out.output as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+        report({ operation, durationMs: performance.now() - started, outcome: "OK", attempts });
+        return out;
+      } catch (err) {
+        const attempts = (err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+        report({ operation, durationMs: performance.now() - started, outcome: err instanceof Error ? err.name : "Error", attempts });
+        throw err;
+      }
+    },
+    { step: "initialize", name: "commerceOperationMetrics" },
+  );
 }
 
 const THROTTLING = new Set([
