@@ -44,6 +44,26 @@ function serveMetrics(metrics: RpcMetrics, host: string, port: number): Promise<
   });
 }
 
+/** Stop accepting on both listeners now; force-close whatever is still running at the grace deadline. */
+function drainListeners(app: ReturnType<typeof createApp>, httpListening: boolean, graceMs: number): Promise<void> {
+  const grpcDone = new Promise<void>((resolve) => app.grpc.server.tryShutdown(() => resolve()));
+  const httpDone = httpListening
+    ? new Promise<void>((resolve) => {
+        app.http.close(() => resolve());
+        app.http.closeIdleConnections();
+      })
+    : Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      app.grpc.server.forceShutdown();
+      app.http.closeAllConnections();
+      resolve();
+    }, graceMs);
+  });
+  return Promise.race([Promise.all([grpcDone, httpDone]).then(() => undefined), deadline]).finally(() => clearTimeout(timer));
+}
+
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = pino({ level: config.logLevel, base: { service: "commerce" } });
@@ -98,31 +118,10 @@ async function main(): Promise<void> {
       logger.warn("ALLOW_PLAINTEXT_NON_LOOPBACK=true: serving plaintext; anyone on the network can read and forge calls");
     }
     const grpcPort = await listenGrpc(app.grpc.server, config.grpcHost, config.grpcPort, grpcCredentials(config.tls));
-    stops.push(
-      () =>
-        new Promise<void>((resolve) => {
-          const force = setTimeout(() => app.grpc.server.forceShutdown(), config.shutdownGraceMs);
-          app.grpc.server.tryShutdown(() => {
-            clearTimeout(force);
-            resolve();
-          });
-        }),
-    );
     const security = config.tls === undefined ? "plaintext" : config.tls.clientCa ? "mTLS" : "TLS";
     logger.info({ address: `${config.grpcHost}:${grpcPort}`, security }, "gRPC listening");
     if (config.httpPort !== 0) {
       const httpPort = await listenHttp(app.http, config.httpHost, config.httpPort);
-      stops.push(
-        () =>
-          new Promise<void>((resolve) => {
-            const force = setTimeout(() => app.http.closeAllConnections(), config.shutdownGraceMs);
-            app.http.close(() => {
-              clearTimeout(force);
-              resolve();
-            });
-            app.http.closeIdleConnections();
-          }),
-      );
       logger.info({ address: `${config.httpHost}:${httpPort}`, security }, "Connect + gRPC-Web listening");
     }
     if (metrics) {
@@ -130,6 +129,8 @@ async function main(): Promise<void> {
       stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
       logger.info({ address: `${config.httpHost}:${config.metricsPort}` }, "metrics listening");
     }
+    // Both listeners stop accepting at once and drain in parallel against one deadline.
+    stops.push(() => drainListeners(app, config.httpPort !== 0, config.shutdownGraceMs));
     const health = reportHealth(app, { client, probeTable: tables.idempotencyKeys, logger });
     stops.push(() => health.stop());
 

@@ -4,13 +4,26 @@ import { timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Money as MoneyMessage } from "../gen/commerce/v1/money_pb.js";
 import { MoneySchema } from "../gen/commerce/v1/money_pb.js";
 import type { Money } from "../domain/money.js";
+import { DomainError } from "../store/errors.js";
 
 export function moneyFromProto(m: MoneyMessage | undefined): Money | undefined {
   return m === undefined ? undefined : { currencyCode: m.currencyCode, units: m.units, nanos: m.nanos };
 }
 
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * A computed amount (a sum over many balances) can outgrow google.type.Money's int64
+ * units; that is a clear OUT_OF_RANGE naming the currency, not an encoder crash later.
+ */
 export function moneyToProto(m: Money | undefined): MoneyMessage | undefined {
-  return m === undefined ? undefined : create(MoneySchema, { currencyCode: m.currencyCode, units: m.units, nanos: m.nanos });
+  if (m === undefined) return undefined;
+  if (m.units > INT64_MAX || m.units < -INT64_MAX) {
+    throw new DomainError("AMOUNT_OUT_OF_RANGE", `the ${m.currencyCode} amount does not fit google.type.Money (int64 units)`, {
+      metadata: { currency_code: m.currencyCode, units: m.units.toString() },
+    });
+  }
+  return create(MoneySchema, { currencyCode: m.currencyCode, units: m.units, nanos: m.nanos });
 }
 
 /** Stored times are ISO-8601 UTC strings. */

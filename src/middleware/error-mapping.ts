@@ -32,6 +32,7 @@ const CODE_OF: Record<ErrorReason, Code> = {
   INVALID_TRANSITION: Code.FailedPrecondition,
   VERSION_MISMATCH: Code.Aborted,
   TRANSACTION_CONFLICT: Code.Aborted,
+  AMOUNT_OUT_OF_RANGE: Code.OutOfRange,
   THROTTLED: Code.Unavailable,
   CIRCUIT_OPEN: Code.Unavailable,
   STORE_UNAVAILABLE: Code.Unavailable,

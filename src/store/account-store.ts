@@ -18,7 +18,7 @@ import type { StoreClient } from "./dynamo.js";
 import { DomainError } from "./errors.js";
 import type { Idempotency } from "./idempotency.js";
 import { timeOrderedId } from "./ids.js";
-import type { PageTokenCodec } from "./page-token.js";
+import { pageOf, type PageTokenCodec } from "./page-token.js";
 import { parallelScan } from "./parallel-scan.js";
 import { createReadModifyWrite } from "./read-modify-write.js";
 import { interpretCancellation, transactWrite, type GuardedWrite, type TransactItem } from "./transact.js";
@@ -280,7 +280,8 @@ export function createAccountStore(options: AccountStoreOptions) {
         await transactWrite(
           client,
           [{ item: { Put: putAccount(account) }, onConditionFailed: () => accountExists(account.accountId) }, record(account)],
-          { signal, tokenSeed: `${a.requestId}#open` },
+          // Per attempt: each attempt carries its own times (and generated id).
+          { signal, tokenSeed: `${a.requestId}#${account.accountId}#${account.createdAt}` },
         );
         return account;
       });
@@ -334,14 +335,15 @@ export function createAccountStore(options: AccountStoreOptions) {
             KeyConditionExpression: "account_id = :account",
             ExpressionAttributeValues: { ":account": accountId },
             ScanIndexForward: !newestFirst,
-            Limit: pageSize,
+            Limit: pageSize + 1,
             ExclusiveStartKey: startKey,
             ConsistentRead: true,
           }),
           abort(signal),
         ),
       );
-      return { items: (out.Items ?? []).map(transferFromStored), nextPageToken: pageTokens.encode(query, out.LastEvaluatedKey) };
+      const page = pageOf(out.Items ?? [], pageSize, out.LastEvaluatedKey, (s) => ({ account_id: s["account_id"], entry_key: s["entry_key"] }));
+      return { items: page.items.map(transferFromStored), nextPageToken: pageTokens.encode(query, page.lastKey) };
     },
 
     /** One consistent snapshot: TransactGetItems reads all (≤ 100) at one instant. */
@@ -366,7 +368,7 @@ export function createAccountStore(options: AccountStoreOptions) {
       return parallelScan(totalSegments, async (segment, startKey) => {
         const out = await client.call((doc) =>
           doc.send(
-            new ScanCommand({ TableName: tables.accounts, Segment: segment, TotalSegments: totalSegments, Limit: 100, ExclusiveStartKey: startKey }),
+            new ScanCommand({ TableName: tables.accounts, ConsistentRead: true, Segment: segment, TotalSegments: totalSegments, Limit: 100, ExclusiveStartKey: startKey }),
             abort(signal),
           ),
         );
@@ -383,6 +385,8 @@ export function createAccountStore(options: AccountStoreOptions) {
           doc.send(
             new ScanCommand({
               TableName: tables.accounts,
+              // An audit must not see one side of a transfer without the other.
+              ConsistentRead: true,
               Segment: segment,
               TotalSegments: totalSegments,
               ExclusiveStartKey: startKey,

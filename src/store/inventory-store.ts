@@ -15,7 +15,7 @@ import { batchGet } from "./batch.js";
 import type { StoreClient } from "./dynamo.js";
 import { DomainError, invalidField } from "./errors.js";
 import type { Idempotency } from "./idempotency.js";
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type PageTokenCodec } from "./page-token.js";
+import { pageOf, type PageTokenCodec } from "./page-token.js";
 import { parallelScan } from "./parallel-scan.js";
 import { buildProjection, type ProjectionAllowList } from "./projection.js";
 import { createReadModifyWrite } from "./read-modify-write.js";
@@ -138,14 +138,24 @@ export function adjustStockRequest(table: string, a: StockAdjustment, now: strin
   };
 }
 
-/** Update to exactly `next`, only if nobody wrote since `current` was read. */
+/**
+ * Update to exactly `next`, only if nobody wrote since `current` was read. The version
+ * alone is not enough: a deleted and re-created item starts at version 1 again, so the
+ * creation time pins the item itself (test/store/requests.test.ts).
+ */
 export function replaceStockRequest(table: string, current: InventoryItem, next: InventoryItem) {
   return {
     TableName: table,
     Key: { sku: current.sku },
     UpdateExpression: "SET quantity = :quantity, version = :next, updated_at = :now",
-    ConditionExpression: "version = :read",
-    ExpressionAttributeValues: { ":quantity": next.quantity, ":next": next.version, ":now": next.updatedAt, ":read": current.version },
+    ConditionExpression: "version = :read AND created_at = :created",
+    ExpressionAttributeValues: {
+      ":quantity": next.quantity,
+      ":next": next.version,
+      ":now": next.updatedAt,
+      ":read": current.version,
+      ":created": current.createdAt,
+    },
   };
 }
 
@@ -293,11 +303,12 @@ export function createInventoryStore(options: InventoryStoreOptions) {
       const startKey = pageTokens.decode(query, pageToken);
       const out = await client.call((doc) =>
         doc.send(
-          new ScanCommand({ TableName: table, Limit: Math.min(pageSize || DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE), ExclusiveStartKey: startKey }),
+          new ScanCommand({ TableName: table, ConsistentRead: true, Limit: pageSize + 1, ExclusiveStartKey: startKey }),
           abort(signal),
         ),
       );
-      return { items: (out.Items ?? []).map(itemFromStored), nextPageToken: pageTokens.encode(query, out.LastEvaluatedKey) };
+      const page = pageOf(out.Items ?? [], pageSize, out.LastEvaluatedKey, (s) => ({ sku: s["sku"] }));
+      return { items: page.items.map(itemFromStored), nextPageToken: pageTokens.encode(query, page.lastKey) };
     },
 
     adjustStock(a: StockAdjustment, signal?: AbortSignal): Promise<InventoryItem> {
@@ -328,7 +339,7 @@ export function createInventoryStore(options: InventoryStoreOptions) {
       return parallelScan(totalSegments, async (segment, startKey) => {
         const out = await client.call((doc) =>
           doc.send(
-            new ScanCommand({ TableName: table, Segment: segment, TotalSegments: totalSegments, Limit: 100, ExclusiveStartKey: startKey }),
+            new ScanCommand({ TableName: table, ConsistentRead: true, Segment: segment, TotalSegments: totalSegments, Limit: 100, ExclusiveStartKey: startKey }),
             abort(signal),
           ),
         );

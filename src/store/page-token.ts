@@ -69,3 +69,22 @@ export function createPageTokenCodec(secret: Buffer): PageTokenCodec {
 /** page_size rules of API.md: 0 → 50, capped at 1000, negative is INVALID_FIELD. */
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 1000;
+
+/**
+ * One page out of a Query/Scan read with `Limit: pageSize + 1`. The extra item only says
+ * "there is more": then the token resumes after the page's last item, and a page that
+ * ends exactly at the end of the data gets "" instead of a token to an empty page.
+ * When DynamoDB stopped early (1 MB), its own LastEvaluatedKey is the cursor.
+ */
+export function pageOf<T extends Record<string, unknown>>(
+  items: T[],
+  pageSize: number,
+  lastEvaluatedKey: DynamoKey | undefined,
+  keyOf: (item: T) => DynamoKey,
+): { items: T[]; lastKey: DynamoKey | undefined } {
+  if (items.length > pageSize) {
+    const page = items.slice(0, pageSize);
+    return { items: page, lastKey: keyOf(page[page.length - 1]!) };
+  }
+  return { items, lastKey: lastEvaluatedKey };
+}

@@ -59,7 +59,11 @@ export async function transactWrite(client: StoreClient, writes: GuardedWrite[],
 
 export function interpretCancellation(err: unknown, writes: GuardedWrite[]): unknown {
   if (!(err instanceof TransactionCanceledException)) {
-    if (err instanceof Error && err.name === "TransactionConflictException") return conflict(err);
+    // TransactionInProgress: another call with the same ClientRequestToken is still running
+    // (a twin of this request); the SDK already retried it. Both are "retry shortly".
+    if (err instanceof Error && (err.name === "TransactionConflictException" || err.name === "TransactionInProgressException")) {
+      return conflict(err);
+    }
     return err;
   }
   const reasons = err.CancellationReasons ?? [];

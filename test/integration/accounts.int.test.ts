@@ -180,6 +180,10 @@ describe("ledger pagination", () => {
       made.push(t.transfer!.transferId);
     }
     expect((await ledgerOf(a.accountId)).map((t) => t.transferId)).toEqual(made);
+    // A page that holds exactly what is left is the last page: no token to an empty one.
+    const exact = await h.grpc.unary(A.listTransfers, { accountId: a.accountId, pageSize: 9 });
+    expect(exact.transfers).toHaveLength(9);
+    expect(exact.nextPageToken).toBe("");
     const newest = await h.grpc.unary(A.listTransfers, { accountId: a.accountId, pageSize: 4, newestFirst: true });
     expect(newest.transfers.map((t) => t.transferId)).toEqual([...made].reverse().slice(0, 4));
     const foreign = await failure(() => h.grpc.unary(A.listTransfers, { accountId: b.accountId, pageSize: 4, pageToken: newest.nextPageToken, newestFirst: true }));

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toNanos } from "../../src/domain/money.js";
 import { AccountService, type Transfer } from "../../src/gen/commerce/v1/account_service_pb.js";
 import { startHarness, type Harness } from "../support/harness.js";
-import { grpcClient, isRpcFailure, type RpcClient } from "../support/rpc-client.js";
+import { failure, grpcClient, isRpcFailure, type RpcClient } from "../support/rpc-client.js";
 
 const A = AccountService.method;
 const ACCOUNTS = 10;
@@ -162,6 +162,16 @@ describe("bank", () => {
         ["JPY", big + 1n, 99_999_999],
       ]);
       expect(audit.accountsScanned).toBe(3n);
+
+      // Ten accounts near the balance ceiling: their sum outgrows int64 units.
+      for (let i = 0; i < 10; i++) {
+        await own.grpc.unary(A.openAccount, { owner: "max", currencyCode: "XAU", initialBalance: { currencyCode: "XAU", units: 999_999_999_999_999_999n } });
+      }
+      for (const c of own.clients) {
+        const f = await failure(() => c.unary(A.auditBalances, {}));
+        expect(f.code).toBe(Code.OutOfRange);
+        expect(f.errorInfo).toMatchObject({ reason: "AMOUNT_OUT_OF_RANGE", metadata: { currency_code: "XAU" } });
+      }
     } finally {
       await own.stop();
     }

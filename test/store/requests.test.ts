@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { MAX_QUANTITY } from "../../src/domain/inventory.js";
 import { balanceUpdate, transferWrites } from "../../src/store/account-store.js";
-import { adjustStockRequest, deleteItemRequest, putNewItemRequest } from "../../src/store/inventory-store.js";
+import { adjustStockRequest, deleteItemRequest, putNewItemRequest, replaceStockRequest } from "../../src/store/inventory-store.js";
 
 const eur = (units: bigint, nanos = 0) => ({ currencyCode: "EUR", units, nanos });
 
@@ -27,6 +27,15 @@ describe("inventory requests", () => {
     expect(r.ConditionExpression).toBe("attribute_not_exists(sku)");
     expect(String((r.Item.price as { value: string }).value)).toBe("0.100000001");
     expect(deleteItemRequest("Inventory", "A", 0n).ConditionExpression).toBe("attribute_exists(sku)");
+  });
+});
+
+describe("idempotent stock replacement", () => {
+  it("is conditional on the version read and on the item itself (a re-created item restarts at version 1)", () => {
+    const item = { sku: "A", name: "a", unitPrice: eur(1n), quantity: 5n, version: 1n, createdAt: "C1", updatedAt: "U1" };
+    const r = replaceStockRequest("Inventory", item, { ...item, quantity: 4n, version: 2n, updatedAt: "U2" });
+    expect(r.ConditionExpression).toBe("version = :read AND created_at = :created");
+    expect(r.ExpressionAttributeValues).toMatchObject({ ":read": 1n, ":created": "C1", ":quantity": 4n, ":next": 2n });
   });
 });
 

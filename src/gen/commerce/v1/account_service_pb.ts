@@ -778,7 +778,9 @@ export const AccountService: GenService<{
     output: typeof ScanAccountsResponseSchema;
   },
   /**
-   * Sums every balance per currency with a parallel scan. Errors: INVALID_ARGUMENT.
+   * Sums every balance per currency with a parallel scan (strongly consistent reads).
+   * Errors: INVALID_ARGUMENT; OUT_OF_RANGE (AMOUNT_OUT_OF_RANGE, metadata currency_code)
+   * when a currency's total exceeds what int64 units can carry.
    *
    * @generated from rpc commerce.v1.AccountService.AuditBalances
    */
