@@ -4,6 +4,9 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
 import { startHarness, type Harness } from "../support/harness.js";
+import { failure } from "../support/rpc-client.js";
+import { OrderService } from "../../src/gen/commerce/v1/order_service_pb.js";
+import { Code } from "@connectrpc/connect";
 
 const M = InventoryService.method;
 const ITEMS = 2000;
@@ -50,6 +53,14 @@ describe("ScanItems", () => {
 });
 
 describe("interop", () => {
+  it("answers UNIMPLEMENTED for OrderService, which is not built yet, on both transports", async () => {
+    for (const client of h.clients) {
+      const f = await failure(() => client.unary(OrderService.method.getOrder, { customerId: "c", orderId: "o" }));
+      expect(f.code, client.name).toBe(Code.Unimplemented);
+      expect(f.message).toContain("commerce.v1.OrderService/GetOrder");
+    }
+  });
+
   it("health answers SERVING for the server and each service", async () => {
     const client = new grpc.Client(h.grpcAddress, grpc.credentials.createInsecure());
     try {
