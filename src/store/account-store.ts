@@ -10,11 +10,10 @@
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, NumberValue, PutCommand, QueryCommand, ScanCommand, TransactGetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { Account, BalanceChange, NewAccount, Transfer, TransferCommand } from "../domain/accounts.js";
 import { fromNanos, MAX_UNITS, moneyToDecimal, NANOS_PER_UNIT, toNanos, type Money } from "../domain/money.js";
 import { readBigInt, readMoney, readString, type Stored } from "./attributes.js";
-import type { StoreClient } from "./dynamo.js";
+import { itemAtFailure, withSignal, type StoreClient } from "./dynamo.js";
 import { DomainError } from "./errors.js";
 import type { Idempotency } from "./idempotency.js";
 import { timeOrderedId } from "./ids.js";
@@ -170,11 +169,10 @@ export function createAccountStore(options: AccountStoreOptions) {
   const { client, tables, idempotency, pageTokens } = options;
   const now = () => (options.now ?? (() => new Date()))().toISOString();
   const readModifyWrite = createReadModifyWrite(client);
-  const abort = (signal: AbortSignal | undefined) => (signal ? { abortSignal: signal } : {});
 
   async function readAccount(accountId: string, signal: AbortSignal | undefined): Promise<Account> {
     const out = await client.call((doc) =>
-      doc.send(new GetCommand({ TableName: tables.accounts, Key: { account_id: accountId }, ConsistentRead: true }), abort(signal)),
+      doc.send(new GetCommand({ TableName: tables.accounts, Key: { account_id: accountId }, ConsistentRead: true }), withSignal(signal)),
     );
     if (!out.Item) throw accountNotFound(accountId);
     return accountFromStored(out.Item);
@@ -228,12 +226,12 @@ export function createAccountStore(options: AccountStoreOptions) {
       const update = balanceUpdate(tables.accounts, change.accountId, change.amount, direction, now()).Update!;
       try {
         const out = await client.callAtMostOnce((doc) =>
-          doc.send(new UpdateCommand({ ...update, ReturnValues: "ALL_NEW", ReturnValuesOnConditionCheckFailure: "ALL_OLD" }), abort(signal)),
+          doc.send(new UpdateCommand({ ...update, ReturnValues: "ALL_NEW", ReturnValuesOnConditionCheckFailure: "ALL_OLD" }), withSignal(signal)),
         );
         return accountFromStored(out.Attributes ?? {});
       } catch (err) {
         if (!(err instanceof ConditionalCheckFailedException)) throw err;
-        const old = err.Item ? unmarshall(err.Item, { wrapNumbers: true }) : undefined;
+        const old = itemAtFailure(err.Item);
         throw balanceFailure(change.accountId, change.amount, direction)(old);
       }
     }
@@ -267,7 +265,7 @@ export function createAccountStore(options: AccountStoreOptions) {
       if (a.requestId === "") {
         const account = openedAccount(a);
         try {
-          await client.callAtMostOnce((doc) => doc.send(new PutCommand(putAccount(account)), abort(signal)));
+          await client.callAtMostOnce((doc) => doc.send(new PutCommand(putAccount(account)), withSignal(signal)));
         } catch (err) {
           if (err instanceof ConditionalCheckFailedException) throw accountExists(account.accountId);
           throw err;
@@ -317,7 +315,7 @@ export function createAccountStore(options: AccountStoreOptions) {
 
     async getTransfer(transferId: string, signal?: AbortSignal): Promise<Transfer> {
       const out = await client.call((doc) =>
-        doc.send(new GetCommand({ TableName: tables.transfers, Key: { transfer_id: transferId }, ConsistentRead: true }), abort(signal)),
+        doc.send(new GetCommand({ TableName: tables.transfers, Key: { transfer_id: transferId }, ConsistentRead: true }), withSignal(signal)),
       );
       if (!out.Item) {
         throw new DomainError("TRANSFER_NOT_FOUND", `transfer ${transferId} does not exist`, { metadata: { transfer_id: transferId } });
@@ -339,7 +337,7 @@ export function createAccountStore(options: AccountStoreOptions) {
             ExclusiveStartKey: startKey,
             ConsistentRead: true,
           }),
-          abort(signal),
+          withSignal(signal),
         ),
       );
       const page = pageOf(out.Items ?? [], pageSize, out.LastEvaluatedKey, (s) => ({ account_id: s["account_id"], entry_key: s["entry_key"] }));
@@ -352,7 +350,7 @@ export function createAccountStore(options: AccountStoreOptions) {
         const out = await client.call((doc) =>
           doc.send(
             new TransactGetCommand({ TransactItems: accountIds.map((id) => ({ Get: { TableName: tables.accounts, Key: { account_id: id } } })) }),
-            abort(signal),
+            withSignal(signal),
           ),
         );
         return (out.Responses ?? []).map((r, i) => {
@@ -369,7 +367,7 @@ export function createAccountStore(options: AccountStoreOptions) {
         const out = await client.call((doc) =>
           doc.send(
             new ScanCommand({ TableName: tables.accounts, ConsistentRead: true, Segment: segment, TotalSegments: totalSegments, Limit: 100, ExclusiveStartKey: startKey }),
-            abort(signal),
+            withSignal(signal),
           ),
         );
         return { items: (out.Items ?? []).map(accountFromStored), lastEvaluatedKey: out.LastEvaluatedKey };
@@ -393,7 +391,7 @@ export function createAccountStore(options: AccountStoreOptions) {
               ProjectionExpression: "#b, #c",
               ExpressionAttributeNames: { "#b": "balance", "#c": "currency" },
             }),
-            abort(signal),
+            withSignal(signal),
           ),
         );
         return { items: out.Items ?? [], lastEvaluatedKey: out.LastEvaluatedKey };

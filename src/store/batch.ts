@@ -5,7 +5,7 @@
  */
 import { BatchGetCommand } from "@aws-sdk/lib-dynamodb";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { StoreClient } from "./dynamo.js";
+import { withSignal, type StoreClient } from "./dynamo.js";
 import { DomainError } from "./errors.js";
 
 export const BATCH_GET_LIMIT = 100;
@@ -52,7 +52,7 @@ export async function batchGet(
       const out = await client.call((doc) =>
         doc.send(
           new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
-          signal ? { abortSignal: signal } : {},
+          withSignal(signal),
         ),
       );
       found.push(...(out.Responses?.[table] ?? []));

@@ -3,7 +3,8 @@
  * every command through `StoreClient.call`, passing the RPC's abort signal, so a
  * cancelled or expired call stops its DynamoDB work too.
  */
-import { DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, type AttributeValue, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { RetryErrorInfo, StandardRetryToken } from "@smithy/types";
 import { StandardRetryStrategy } from "@smithy/util-retry";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
@@ -110,7 +111,7 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
     },
     async ping(table, signal) {
       await this.call((d) =>
-        d.send(new GetCommand({ TableName: table, Key: { request_id: "__health_probe__" } }), signal ? { abortSignal: signal } : {}),
+        d.send(new GetCommand({ TableName: table, Key: { request_id: "__health_probe__" } }), withSignal(signal)),
       );
     },
     breaker,
@@ -143,6 +144,19 @@ function observeOperations(client: DynamoDBClient, report: (event: StoreOperatio
     },
     { step: "initialize", name: "commerceOperationMetrics" },
   );
+}
+
+/** The SDK's per-call options carrying the RPC's abort signal. */
+export function withSignal(signal: AbortSignal | undefined): { abortSignal?: AbortSignal } {
+  return signal ? { abortSignal: signal } : {};
+}
+
+/**
+ * The item as it was when a condition failed (ReturnValuesOnConditionCheckFailure), from
+ * the raw AttributeValues the SDK leaves on the error; numbers stay exact (wrapNumbers).
+ */
+export function itemAtFailure(raw: Record<string, AttributeValue> | undefined): Record<string, unknown> | undefined {
+  return raw ? unmarshall(raw, { wrapNumbers: true }) : undefined;
 }
 
 const THROTTLING = new Set([

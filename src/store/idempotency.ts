@@ -10,7 +10,7 @@
  */
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { createHash } from "node:crypto";
-import type { StoreClient } from "./dynamo.js";
+import { withSignal, type StoreClient } from "./dynamo.js";
 import { DomainError } from "./errors.js";
 import { canonicalJson, decodeSnapshot, encodeSnapshot } from "./snapshot.js";
 import type { GuardedWrite } from "./transact.js";
@@ -48,7 +48,7 @@ export function createIdempotency(client: StoreClient, table: string, now: () =>
     const out = await client.call((doc) =>
       doc.send(
         new GetCommand({ TableName: table, Key: { request_id: requestId }, ConsistentRead: true }),
-        signal ? { abortSignal: signal } : {},
+        withSignal(signal),
       ),
     );
     const record = out.Item;

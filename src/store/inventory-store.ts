@@ -6,13 +6,12 @@
  */
 import { DeleteCommand, GetCommand, NumberValue, PutCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { InventoryItem, InventoryItemView, NewItem, StockAdjustment } from "../domain/inventory.js";
 import { MAX_QUANTITY } from "../domain/inventory.js";
 import { moneyToDecimal, type Money } from "../domain/money.js";
 import { readBigInt, readMoney, readString, type Stored } from "./attributes.js";
 import { batchGet } from "./batch.js";
-import type { StoreClient } from "./dynamo.js";
+import { itemAtFailure, withSignal, type StoreClient } from "./dynamo.js";
 import { DomainError, invalidField } from "./errors.js";
 import type { Idempotency } from "./idempotency.js";
 import { pageOf, type PageTokenCodec } from "./page-token.js";
@@ -200,11 +199,10 @@ export function createInventoryStore(options: InventoryStoreOptions) {
   const { client, table, idempotency, pageTokens } = options;
   const now = () => (options.now ?? (() => new Date()))().toISOString();
   const readModifyWrite = createReadModifyWrite(client);
-  const abort = (signal: AbortSignal | undefined) => (signal ? { abortSignal: signal } : {});
 
   /** A failed condition's old item, read exactly (wrapNumbers) from the raw exception. */
   function oldItem(err: ConditionalCheckFailedException): Stored | undefined {
-    return err.Item ? unmarshall(err.Item, { wrapNumbers: true }) : undefined;
+    return itemAtFailure(err.Item);
   }
 
   /** A versioned write's failed condition: the item is gone, or its version moved on. */
@@ -216,7 +214,7 @@ export function createInventoryStore(options: InventoryStoreOptions) {
 
   async function readItem(sku: string, signal: AbortSignal | undefined): Promise<InventoryItem> {
     const out = await client.call((doc) =>
-      doc.send(new GetCommand({ TableName: table, Key: { sku }, ConsistentRead: true }), abort(signal)),
+      doc.send(new GetCommand({ TableName: table, Key: { sku }, ConsistentRead: true }), withSignal(signal)),
     );
     if (!out.Item) throw itemNotFound(sku);
     return itemFromStored(out.Item);
@@ -234,7 +232,7 @@ export function createInventoryStore(options: InventoryStoreOptions) {
 
   async function adjustOnce(a: StockAdjustment, signal: AbortSignal | undefined): Promise<InventoryItem> {
     try {
-      const out = await client.callAtMostOnce((doc) => doc.send(new UpdateCommand(adjustStockRequest(table, a, now())), abort(signal)));
+      const out = await client.callAtMostOnce((doc) => doc.send(new UpdateCommand(adjustStockRequest(table, a, now())), withSignal(signal)));
       return itemFromStored(out.Attributes ?? {});
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
@@ -270,7 +268,7 @@ export function createInventoryStore(options: InventoryStoreOptions) {
     async createItem(item: NewItem, signal?: AbortSignal): Promise<InventoryItem> {
       const request = putNewItemRequest(table, item, now());
       try {
-        await client.callAtMostOnce((doc) => doc.send(new PutCommand(request), abort(signal)));
+        await client.callAtMostOnce((doc) => doc.send(new PutCommand(request), withSignal(signal)));
       } catch (err) {
         if (err instanceof ConditionalCheckFailedException) {
           throw new DomainError("ITEM_EXISTS", `item ${item.sku} already exists`, { metadata: { sku: item.sku } });
@@ -283,7 +281,7 @@ export function createInventoryStore(options: InventoryStoreOptions) {
     async getItem(sku: string, readMask: readonly string[], signal?: AbortSignal): Promise<InventoryItemView> {
       const projection = buildProjection(readMask, ITEM_PROJECTION, ["sku"]);
       const out = await client.call((doc) =>
-        doc.send(new GetCommand({ TableName: table, Key: { sku }, ConsistentRead: true, ...projection }), abort(signal)),
+        doc.send(new GetCommand({ TableName: table, Key: { sku }, ConsistentRead: true, ...projection }), withSignal(signal)),
       );
       if (!out.Item) throw itemNotFound(sku);
       return viewFromStored(out.Item);
@@ -304,7 +302,7 @@ export function createInventoryStore(options: InventoryStoreOptions) {
       const out = await client.call((doc) =>
         doc.send(
           new ScanCommand({ TableName: table, ConsistentRead: true, Limit: pageSize + 1, ExclusiveStartKey: startKey }),
-          abort(signal),
+          withSignal(signal),
         ),
       );
       const page = pageOf(out.Items ?? [], pageSize, out.LastEvaluatedKey, (s) => ({ sku: s["sku"] }));
@@ -318,7 +316,7 @@ export function createInventoryStore(options: InventoryStoreOptions) {
     async updatePrice(sku: string, price: Money, expectedVersion: bigint, signal?: AbortSignal): Promise<InventoryItem> {
       try {
         const out = await client.callAtMostOnce((doc) =>
-          doc.send(new UpdateCommand(updatePriceRequest(table, sku, price, expectedVersion, now())), abort(signal)),
+          doc.send(new UpdateCommand(updatePriceRequest(table, sku, price, expectedVersion, now())), withSignal(signal)),
         );
         return itemFromStored(out.Attributes ?? {});
       } catch (err) {
@@ -328,7 +326,7 @@ export function createInventoryStore(options: InventoryStoreOptions) {
 
     async deleteItem(sku: string, expectedVersion: bigint, signal?: AbortSignal): Promise<InventoryItem> {
       try {
-        const out = await client.callAtMostOnce((doc) => doc.send(new DeleteCommand(deleteItemRequest(table, sku, expectedVersion)), abort(signal)));
+        const out = await client.callAtMostOnce((doc) => doc.send(new DeleteCommand(deleteItemRequest(table, sku, expectedVersion)), withSignal(signal)));
         return itemFromStored(out.Attributes ?? {});
       } catch (err) {
         throw versionedWriteFailure(err, sku, expectedVersion);
@@ -340,7 +338,7 @@ export function createInventoryStore(options: InventoryStoreOptions) {
         const out = await client.call((doc) =>
           doc.send(
             new ScanCommand({ TableName: table, ConsistentRead: true, Segment: segment, TotalSegments: totalSegments, Limit: 100, ExclusiveStartKey: startKey }),
-            abort(signal),
+            withSignal(signal),
           ),
         );
         return { items: (out.Items ?? []).map(itemFromStored), lastEvaluatedKey: out.LastEvaluatedKey };

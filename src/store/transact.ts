@@ -5,9 +5,8 @@
  */
 import { TransactionCanceledException, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { TransactWriteCommand, type TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
-import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { createHash, randomUUID } from "node:crypto";
-import type { StoreClient } from "./dynamo.js";
+import { itemAtFailure, withSignal, type StoreClient } from "./dynamo.js";
 import { DomainError } from "./errors.js";
 
 export type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
@@ -50,7 +49,7 @@ export async function transactWrite(client: StoreClient, writes: GuardedWrite[],
   };
   try {
     await client.call((doc) =>
-      doc.send(new TransactWriteCommand(input), options.signal ? { abortSignal: options.signal } : {}),
+      doc.send(new TransactWriteCommand(input), withSignal(options.signal)),
     );
   } catch (err) {
     throw interpretCancellation(err, writes);
@@ -71,7 +70,7 @@ export function interpretCancellation(err: unknown, writes: GuardedWrite[]): unk
     if (reason.Code !== "ConditionalCheckFailed") continue;
     const onFailed = writes[i]?.onConditionFailed;
     if (onFailed) {
-      const old = reason.Item ? unmarshall(reason.Item as Record<string, AttributeValue>, { wrapNumbers: true }) : undefined;
+      const old = itemAtFailure(reason.Item as Record<string, AttributeValue> | undefined);
       return onFailed(old);
     }
   }
