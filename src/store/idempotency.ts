@@ -7,6 +7,8 @@
  *   before TTL deletes it, and may be overwritten.
  * The key is the request_id alone and the fingerprint includes the operation, so reusing
  * an id for another RPC is a different request (REQUEST_ID_REUSED).
+ * A repeat is recognised when its attempt fails: on the record's condition, or on the
+ * state the first attempt changed (the money already moved, the version already bumped).
  */
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { createHash } from "node:crypto";
@@ -71,8 +73,9 @@ export function createIdempotency(client: StoreClient, table: string, now: () =>
       attempt: (record: (result: T) => GuardedWrite) => Promise<T>,
     ): Promise<T> {
       const print = fingerprint(request);
-      const earlier = await prior<T>(request.requestId, print, signal);
-      if (earlier !== undefined) return earlier;
+      // No read first: the record's own condition in the effect's transaction is what
+      // stops a second application, so a new request (the common case) costs one
+      // transaction, and a repeat pays one failed transaction plus the read below.
       const record = (result: T): GuardedWrite => {
         const nowSeconds = Math.floor(now().getTime() / 1000);
         return {
