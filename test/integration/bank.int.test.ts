@@ -77,6 +77,21 @@ describe("bank", () => {
       }
     };
     let next = 0;
+    // While money moves, snapshots keep being taken: each must add up to the opening total
+    // (GetBalances reads all accounts at one instant).
+    let workloadDone = false;
+    const snapshotTotals: bigint[] = [];
+    const snapshots = (async () => {
+      while (!workloadDone) {
+        try {
+          const snap = await h.connect.unary(A.getBalances, { accountIds: ids });
+          snapshotTotals.push(snap.accounts.reduce((sum, a) => sum + toNanos(a.balance!), 0n));
+        } catch (e) {
+          // A snapshot that collides with a transfer is ABORTED (retryable), never torn.
+          if (!isRpcFailure(e) || e.code !== Code.Aborted) throw e;
+        }
+      }
+    })();
     try {
       await Promise.all(
         clients.map(async (client, c) => {
@@ -96,8 +111,12 @@ describe("bank", () => {
         }),
       );
     } finally {
+      workloadDone = true;
       clients.forEach((c) => c.close());
     }
+    await snapshots;
+    expect(snapshotTotals.length).toBeGreaterThan(5);
+    for (const total of snapshotTotals) expect(total).toBe(openingTotal);
 
     // Only the two expected refusals; every other call succeeded.
     const reasons = new Set(outcomes.flatMap((o) => (o.reason ? [o.reason] : [])));
@@ -139,6 +158,13 @@ describe("bank", () => {
     expect(new Set(byRequest.values())).toEqual(ledgerIds);
     const sum = [...snapshot.accounts].reduce((s, a) => s + toNanos(a.balance!), 0n);
     expect(sum).toBe(openingTotal);
+
+    // ScanAccounts streams each account exactly once, whatever the segmentation.
+    for (const totalSegments of [1, 3, 7]) {
+      const seen: string[] = [];
+      for await (const batch of h.grpc.serverStream(A.scanAccounts, { totalSegments })) seen.push(...batch.accounts.map((a) => a.accountId));
+      expect(seen.sort()).toEqual([...ids].sort());
+    }
   });
 
   it("keeps nano amounts and units near 1e15 exact through transfers and audits", async () => {
