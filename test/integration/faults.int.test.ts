@@ -118,6 +118,21 @@ describe("under injected faults", () => {
     expect((await h.grpc.unary(I.getItem, { sku: "fault-once" })).item?.quantity).toBe(4n);
   });
 
+  it("answers DEADLINE_EXCEEDED on time when the store is slow, and is fine once it is fast again", async () => {
+    proxy.rules = [{ kind: "latency", rate: 1, delayMs: 3_000 }];
+    try {
+      for (const client of h.clients) {
+        const started = Date.now();
+        const f = await failure(() => client.unary(I.getItem, { sku: "fault-stock" }, { timeoutMs: 300 }));
+        expect(f.code, client.name).toBe(Code.DeadlineExceeded);
+        expect(Date.now() - started, client.name).toBeLessThan(2_000);
+      }
+    } finally {
+      proxy.rules = [];
+    }
+    expect((await h.grpc.unary(I.getItem, { sku: "fault-stock" })).item?.sku).toBe("fault-stock");
+  });
+
   it("answers UNAVAILABLE / THROTTLED with RetryInfo when throttling outlasts the retries", async () => {
     proxy.rules = [{ kind: "throttle", rate: 1 }];
     try {

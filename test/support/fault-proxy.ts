@@ -2,14 +2,17 @@
  * A small HTTP proxy between the SDK and DynamoDB Local that injects the faults DynamoDB
  * Local never produces (DESIGN.md): throttling, and ambiguous failures — the request is
  * applied, then the answer is replaced by a 500, so the caller cannot know it succeeded.
- * Faults are chosen per request by operation (X-Amz-Target) and rate.
+ * Faults are chosen per request by operation (X-Amz-Target) and rate; latency holds a
+ * request before forwarding it (a slow store).
  */
 import { createServer, request, type IncomingMessage, type Server } from "node:http";
 
 export interface FaultRule {
   /** DynamoDB operation, e.g. "TransactWriteItems"; undefined: every operation. */
   operation?: string;
-  kind: "throttle" | "ambiguous";
+  kind: "throttle" | "ambiguous" | "latency";
+  /** For latency: how long to hold the request before forwarding it, ms. */
+  delayMs?: number;
   /** Probability per matching request, 0–1. */
   rate: number;
 }
@@ -46,6 +49,8 @@ export async function startFaultProxy(target: string, rules: FaultRule[] = []): 
     const body = await readBody(req);
     const operation = String(req.headers["x-amz-target"] ?? "").split(".")[1];
     const rule = proxy.rules.find((r) => (r.operation === undefined || r.operation === operation) && Math.random() < r.rate);
+    if (rule?.kind === "latency") await new Promise((r) => setTimeout(r, rule.delayMs ?? 1000));
+    if (res.destroyed || req.socket.destroyed) return;
     if (rule?.kind === "throttle") {
       proxy.injected.throttle++;
       fault(res, 400, "ThrottlingException", "Rate of requests exceeds the allowed throughput.");
