@@ -529,6 +529,23 @@ describe("the same handlers over HTTP/1.1 (connect-node)", () => {
     expect(await res.json()).toEqual({ item: { sku: "a", name: "connect:-", quantity: "3" } });
   });
 
+  it("answers INVALID_ARGUMENT to undecodable binary, as the gRPC port does", async () => {
+    const garbage = await fetch(`${baseUrl}/commerce.v1.InventoryService/GetItem`, {
+      method: "POST",
+      headers: { "content-type": "application/proto" },
+      body: new Uint8Array([0x0a, 0x05, 0x61]), // field 1 claims 5 bytes, 1 follows
+    });
+    expect(garbage.status).toBe(400);
+    expect(await garbage.json()).toMatchObject({ code: "invalid_argument", message: expect.stringContaining("commerce.v1.GetItemRequest") });
+    const valid = await fetch(`${baseUrl}/commerce.v1.InventoryService/GetItem`, {
+      method: "POST",
+      headers: { "content-type": "application/proto" },
+      body: new Uint8Array([0x0a, 0x01, 0x61]), // GetItemRequest { sku: "a" }
+    });
+    expect(valid.status).toBe(200);
+    await valid.arrayBuffer();
+  });
+
   it("answers 404 to an unknown path", async () => {
     const res = await fetch(`${baseUrl}/nope`, { method: "POST" });
     expect(res.status).toBe(404);
