@@ -44,6 +44,17 @@ function serveMetrics(metrics: RpcMetrics, host: string, port: number): Promise<
   });
 }
 
+/** Binds, turning the platform's error into one line naming the setting to change. */
+async function listening<T>(settings: string, host: string, port: number, bind: () => Promise<T>): Promise<T> {
+  try {
+    return await bind();
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    const reason = /EADDRINUSE/.test(why) ? "the port is in use" : /EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN/.test(why) ? "the address is not available here" : why;
+    throw new Error(`cannot listen on ${host}:${port} (${settings}): ${reason}`, { cause: err });
+  }
+}
+
 /** Stop accepting on both listeners now; force-close whatever is still running at the grace deadline. */
 function drainListeners(app: ReturnType<typeof createApp>, httpListening: boolean, graceMs: number): Promise<void> {
   const grpcDone = new Promise<void>((resolve) => app.grpc.server.tryShutdown(() => resolve()));
@@ -117,15 +128,21 @@ async function main(): Promise<void> {
     if (config.plaintextNonLoopback && config.tls === undefined) {
       logger.warn("ALLOW_PLAINTEXT_NON_LOOPBACK=true: serving plaintext; anyone on the network can read and forge calls");
     }
-    const grpcPort = await listenGrpc(app.grpc.server, config.grpcHost, config.grpcPort, grpcCredentials(config.tls));
+    const grpcPort = await listening("GRPC_HOST/GRPC_PORT", config.grpcHost, config.grpcPort, () =>
+      listenGrpc(app.grpc.server, config.grpcHost, config.grpcPort, grpcCredentials(config.tls)),
+    );
     const security = config.tls === undefined ? "plaintext" : config.tls.clientCa ? "mTLS" : "TLS";
     logger.info({ address: `${config.grpcHost}:${grpcPort}`, security }, "gRPC listening");
     if (config.httpPort !== 0) {
-      const httpPort = await listenHttp(app.http, config.httpHost, config.httpPort);
+      const httpPort = await listening("HTTP_HOST/HTTP_PORT", config.httpHost, config.httpPort, () =>
+        listenHttp(app.http, config.httpHost, config.httpPort),
+      );
       logger.info({ address: `${config.httpHost}:${httpPort}`, security }, "Connect + gRPC-Web listening");
     }
     if (metrics) {
-      const server = await serveMetrics(metrics, config.httpHost, config.metricsPort);
+      const server = await listening("HTTP_HOST/METRICS_PORT", config.httpHost, config.metricsPort, () =>
+        serveMetrics(metrics, config.httpHost, config.metricsPort),
+      );
       stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
       logger.info({ address: `${config.httpHost}:${config.metricsPort}` }, "metrics listening");
     }
@@ -150,8 +167,11 @@ async function main(): Promise<void> {
     process.on("SIGTERM", () => shutdown("SIGTERM"));
     process.on("SIGINT", () => shutdown("SIGINT"));
   } catch (err) {
-    // One clear line for the failures an operator can fix (no Java, port in use, ...).
-    logger.fatal({ err }, err instanceof Error ? err.message : "start failed");
+    // One clear line for the failures an operator can fix (no Java, port in use, ...),
+    // on stderr as for a bad setting; the log keeps the details.
+    const message = err instanceof Error ? err.message.split("\n")[0]! : "start failed";
+    logger.fatal({ err }, message);
+    process.stderr.write(`commerce: ${message}\n`);
     await stopAll();
     process.exit(1);
   }

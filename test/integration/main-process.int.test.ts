@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -94,5 +95,33 @@ describe("src/main.ts", () => {
     expect(code).toBe(2);
     const lines = stderr.trim().split("\n").filter((l) => !/NodeVersionSupportWarning|AWS SDK|node >=22|upgrade|a\.co|trace-warnings|^\s*$|To continue|versions published/.test(l));
     expect(lines).toEqual([expect.stringMatching(/^commerce: GRPC_PORT="not-a-port" is invalid: expected an integer from 0 to 65535$/)]);
+  });
+
+  it("stops with one line naming the setting when the port is taken, leaving no Java behind", async () => {
+    const blocker = createNetServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    const ownDir = await mkdtemp(join(tmpdir(), "taken-"));
+    try {
+      const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+        env: { ...process.env, GRPC_PORT: String(port), HTTP_PORT: "0", METRICS_PORT: "0", DATA_DIR: ownDir },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      children.push(child);
+      let stderr = "";
+      let javaPid = 0;
+      child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+      createInterface({ input: child.stdout! }).on("line", (line) => {
+        const log = JSON.parse(line) as { msg?: string; pid?: number };
+        if (log.msg === "DynamoDB Local started") javaPid = log.pid ?? 0;
+      });
+      expect(await new Promise<number | null>((resolve) => child.once("exit", resolve))).toBe(1);
+      expect(stderr).toContain(`commerce: cannot listen on 127.0.0.1:${port} (GRPC_HOST/GRPC_PORT): the port is in use`);
+      expect(javaPid).toBeGreaterThan(0);
+      expect(alive(javaPid)).toBe(false);
+    } finally {
+      blocker.close();
+      await rm(ownDir, { recursive: true, force: true });
+    }
   });
 });
