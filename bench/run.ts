@@ -53,7 +53,7 @@ async function pair(name: string, a: [string, () => Promise<number>], b: [string
 
 async function main() {
   const engine = await startEmbeddedDynamoDb({});
-  const client = createStoreClient({ endpoint: engine.endpoint, region: "us-east-1" });
+  const client = createStoreClient({ endpoint: engine.endpoint, region: "us-east-1", credentials: "local" });
   await ensureTables(client.raw, "");
   const app = createApp({
     client,

@@ -9,7 +9,8 @@ import type { ServerTls } from "./transport/tls.js";
 
 export type StoreMode =
   | { kind: "embedded"; dataDir: string }
-  | { kind: "endpoint"; endpoint: string }
+  /** credentials: the caller's own when AWS_ACCESS_KEY_ID is set, else fixed local ones. */
+  | { kind: "endpoint"; endpoint: string; credentials: "local" | "chain" }
   | { kind: "aws" };
 
 export interface Config {
@@ -94,7 +95,8 @@ function storeMode(env: Env): StoreMode {
     if (url.protocol !== "http:" && url.protocol !== "https:") {
       throw new ConfigError(`DYNAMODB_ENDPOINT=${JSON.stringify(endpoint)} is invalid: expected an http:// or https:// URL`);
     }
-    return { kind: "endpoint", endpoint };
+    const ownCredentials = str(env, "AWS_ACCESS_KEY_ID", "") !== "" || str(env, "AWS_PROFILE", "") !== "";
+    return { kind: "endpoint", endpoint, credentials: ownCredentials ? "chain" : "local" };
   }
   if (mode === "aws") return { kind: "aws" };
   return { kind: "embedded", dataDir: str(env, "DATA_DIR", "./var") };

@@ -91,16 +91,20 @@ async function main(): Promise<void> {
 
   try {
     let endpoint: string | undefined;
+    let credentials: "local" | "chain" = "chain";
     if (config.store.kind === "embedded") {
       const engine: EmbeddedDynamoDb = await startEmbeddedDynamoDb({ dataDir: config.store.dataDir, logger });
       stops.push(() => engine.stop());
       endpoint = engine.endpoint;
+      credentials = "local";
     } else if (config.store.kind === "endpoint") {
       endpoint = config.store.endpoint;
+      credentials = config.store.credentials;
     }
     const metrics = config.metricsPort !== 0 ? createRpcMetrics() : undefined;
     const client = createStoreClient({
       region: config.awsRegion,
+      credentials,
       ...(endpoint !== undefined ? { endpoint } : {}),
       ...(metrics ? { onOperation: metrics.onStoreOperation } : {}),
     });

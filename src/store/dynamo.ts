@@ -16,6 +16,13 @@ export interface StoreClientOptions {
   endpoint?: string;
   region: string;
   /**
+   * "local": fixed dummy credentials (for DynamoDB Local and other local engines); "chain":
+   * the SDK's default provider chain (environment, profile, role). Default "chain".
+   * DynamoDB Local without -sharedDb keeps one database per access key and region, so an
+   * endpoint given by the operator uses their AWS_ACCESS_KEY_ID when they set one.
+   */
+  credentials?: "local" | "chain";
+  /**
    * SDK attempts per call (standard retry mode: exponential backoff with full jitter on
    * throttling, 5xx and network errors). Default 4: enough to ride out a short throttle,
    * small enough that a caller's deadline is not eaten by retries.
@@ -69,8 +76,8 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
     maxAttempts: options.maxAttempts ?? 4,
     retryMode: "standard",
   };
-  if (options.endpoint !== undefined) {
-    config.endpoint = options.endpoint;
+  if (options.endpoint !== undefined) config.endpoint = options.endpoint;
+  if (options.credentials === "local") {
     // DynamoDB Local accepts any credentials; fixed ones keep a developer's real AWS
     // credentials out of requests to it.
     config.credentials = { accessKeyId: "local", secretAccessKey: "local" };

@@ -24,7 +24,7 @@ const dir = mkdtempSync(join(tmpdir(), "tls-"));
 const pem = (name: string) => readFileSync(join(dir, name));
 
 async function serve(tls: ServerTls) {
-  const store = createStoreClient({ endpoint: inject("dynamoEndpoint"), region: "us-east-1" });
+  const store = createStoreClient({ endpoint: inject("dynamoEndpoint"), region: "us-east-1", credentials: "local" });
   const prefix = `tls${randomBytes(3).toString("hex")}_`;
   await ensureTables(store.raw, prefix);
   const app = createApp({ client: store, tables: tableNames(prefix), logger: pino({ level: "silent" }), pageTokenSecret: randomBytes(32), maxMessageBytes: 1 << 20, maxDeadlineMs: 10_000, tls });

@@ -38,7 +38,7 @@ export interface HarnessOptions {
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const endpoint = options.endpoint ?? inject("dynamoEndpoint");
   const prefix = options.tablePrefix ?? `t${process.pid}_${counter++}_${randomBytes(3).toString("hex")}_`;
-  const store = createStoreClient({ endpoint, region: "us-east-1", ...(options.breaker ? { breaker: options.breaker } : {}) });
+  const store = createStoreClient({ endpoint, region: "us-east-1", credentials: "local", ...(options.breaker ? { breaker: options.breaker } : {}) });
   const logger = pino({ level: process.env["TEST_LOG_LEVEL"] ?? "silent" });
   await ensureTables(store.raw, prefix);
   const tables = tableNames(prefix);

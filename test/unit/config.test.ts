@@ -15,7 +15,9 @@ describe("config", () => {
     const aws = loadConfig({ DYNAMODB_MODE: "aws", AWS_REGION: "eu-west-1" });
     expect(aws.store.kind).toBe("aws");
     expect(aws.ensureTables).toBe(false);
-    expect(loadConfig({ DYNAMODB_ENDPOINT: "http://127.0.0.1:8000" }).store).toEqual({ kind: "endpoint", endpoint: "http://127.0.0.1:8000" });
+    expect(loadConfig({ DYNAMODB_ENDPOINT: "http://127.0.0.1:8000" }).store).toEqual({ kind: "endpoint", endpoint: "http://127.0.0.1:8000", credentials: "local" });
+    // DynamoDB Local without -sharedDb keeps one database per access key: use the operator's.
+    expect(loadConfig({ DYNAMODB_ENDPOINT: "http://127.0.0.1:8000", AWS_ACCESS_KEY_ID: "me" }).store).toMatchObject({ credentials: "chain" });
   });
 
   it.each([
