@@ -5,7 +5,7 @@
  * observer (logging, metrics, auth) when a call starts and how it ended.
  */
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
-import type { ConnectError, HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { toConnectError } from "./error-mapping.js";
 
 export interface CallInfo {
@@ -23,6 +23,10 @@ export type AnyServiceImpl = Partial<ServiceImpl<DescService>>;
 // The four method shapes, seen generically (ServiceImpl's types are per-method).
 type AnyFn = (input: unknown, ctx: HandlerContext) => unknown;
 
+function unimplemented(service: DescService, method: DescMethod): ConnectError {
+  return new ConnectError(`${service.typeName}/${method.name} is not implemented`, Code.Unimplemented);
+}
+
 function requestIdOf(request: unknown): string | undefined {
   if (typeof request === "object" && request !== null && "requestId" in request) {
     const id = (request as { requestId: unknown }).requestId;
@@ -39,8 +43,15 @@ export function wrapService<S extends DescService>(
   const wrapped: Record<string, AnyFn> = {};
   const methods = impl as unknown as Record<string, AnyFn | undefined>;
   for (const method of service.methods) {
-    const fn = methods[method.localName];
-    if (fn === undefined) continue;
+    // A method not built yet is still a call to log and count: it answers UNIMPLEMENTED
+    // from inside the wrapper (the transports would say the same, but silently).
+    const fn: AnyFn =
+      methods[method.localName] ??
+      (method.methodKind === "unary" || method.methodKind === "client_streaming"
+        ? () => Promise.reject(unimplemented(service, method))
+        : () => ({
+            [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(unimplemented(service, method)) }),
+          }));
     const begin = (input: unknown, ctx: HandlerContext) => {
       const call = { service, method, ctx, requestId: requestIdOf(input) };
       const finishers: Array<(e: ConnectError | undefined) => void> = [];
