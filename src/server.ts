@@ -4,8 +4,8 @@
  * same wrapped handler objects. Only main.ts reads the environment and listens; tests
  * build the same thing on port 0.
  */
-import type { DescService } from "@bufbuild/protobuf";
-import type { ServiceImpl } from "@connectrpc/connect";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
+import type { ConnectError, HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { AccountService } from "./gen/commerce/v1/account_service_pb.js";
 import { InventoryService } from "./gen/commerce/v1/inventory_service_pb.js";
@@ -40,14 +40,18 @@ export interface AppOptions {
   tls?: ServerTls | undefined;
 }
 
+/** The observers every call is reported to (logging, metrics), on both transports. */
+function callObservers(options: AppOptions): CallObserver[] {
+  return [rpcLogging(options.logger), ...(options.metrics ? [options.metrics.observer] : [])];
+}
+
 /** The commerce services, each wrapped in the shared middleware. */
-export function createServices(options: AppOptions): ServiceRegistration[] {
-  const { client, tables, logger, metrics } = options;
+export function createServices(options: AppOptions, observers: readonly CallObserver[] = callObservers(options)): ServiceRegistration[] {
+  const { client, tables } = options;
   const idempotency = createIdempotency(client, tables.idempotencyKeys);
   const pageTokens = createPageTokenCodec(options.pageTokenSecret);
   const inventory = createInventoryStore({ client, table: tables.inventory, idempotency, pageTokens });
   const accounts = createAccountStore({ client, tables, idempotency, pageTokens });
-  const observers: CallObserver[] = [rpcLogging(logger), ...(metrics ? [metrics.observer] : [])];
   const register = <S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): ServiceRegistration =>
     serviceRegistration(service, wrapService(service, impl, observers));
   return [
@@ -59,12 +63,18 @@ export function createServices(options: AppOptions): ServiceRegistration[] {
 }
 
 export function createApp(options: AppOptions) {
-  const services = createServices(options);
+  const observers = callObservers(options);
+  const services = createServices(options, observers);
+  // Calls refused by a transport before any handler ran still get their log line and metric.
+  const onUndecodable = (method: DescMethod, ctx: HandlerContext, error: ConnectError) => {
+    for (const observe of observers) observe({ service: method.parent, method, ctx, requestId: undefined })(error);
+  };
   const grpc = createGrpcServer({
     services,
     maxReceiveMessageBytes: options.maxMessageBytes,
     maxSendMessageBytes: options.maxMessageBytes,
     maxTimeoutMs: options.maxDeadlineMs,
+    onUndecodable,
   });
   const http = createHttpServer({
     services,
@@ -72,6 +82,7 @@ export function createApp(options: AppOptions) {
     writeMaxBytes: options.maxMessageBytes,
     maxTimeoutMs: options.maxDeadlineMs,
     tls: options.tls,
+    onUndecodable,
   });
   return { services, grpc, http };
 }

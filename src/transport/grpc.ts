@@ -66,6 +66,12 @@ export interface GrpcServerOptions {
    */
   maxTimeoutMs?: number;
   /**
+   * Told of a call refused before any handler ran because its request bytes do not decode
+   * (answered INVALID_ARGUMENT), so the shared logging and metrics still see one outcome
+   * per call. Default: nobody is told.
+   */
+  onUndecodable?: ((method: DescMethod, ctx: HandlerContext, error: ConnectError) => void) | undefined;
+  /**
    * Descriptors answered by server reflection. Default: createServiceRegistry(), the
    * commerce services, health and reflection with all their imports.
    */
@@ -94,7 +100,7 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   const maxTimeoutMs = options.maxTimeoutMs ?? defaultMaxTimeoutMs;
   const reflection = createReflectionServices(options.registry ?? createServiceRegistry());
   for (const { service, impl } of [...options.services, ...reflection]) {
-    server.addService(rawServiceDefinition(service), createHandlers(service, impl, maxTimeoutMs));
+    server.addService(rawServiceDefinition(service), createHandlers(service, impl, { maxTimeoutMs, onUndecodable: options.onUndecodable }));
   }
   const health = new HealthImplementation();
   health.addToServer(server);
@@ -427,16 +433,32 @@ export function withUnimplemented(service: DescService, impl: Partial<ServiceImp
   return full as unknown as ServiceImpl<DescService>;
 }
 
-function createHandlers(service: DescService, impl: Partial<ServiceImpl<DescService>>, maxTimeoutMs: number): grpc.UntypedServiceImplementation {
+interface CallSettings {
+  maxTimeoutMs: number;
+  onUndecodable: GrpcServerOptions["onUndecodable"];
+}
+
+function createHandlers(service: DescService, impl: Partial<ServiceImpl<DescService>>, settings: CallSettings): grpc.UntypedServiceImplementation {
   const handlers: grpc.UntypedServiceImplementation = {};
   const fns = withUnimplemented(service, impl) as unknown as Record<string, AnyImpl>;
   for (const method of service.methods) {
-    handlers[method.localName] = createMethodHandler(method, fns[method.localName] as AnyImpl, maxTimeoutMs);
+    handlers[method.localName] = createMethodHandler(method, fns[method.localName] as AnyImpl, settings);
   }
   return handlers;
 }
 
-function createMethodHandler(method: DescMethod, fn: AnyImpl, maxTimeoutMs: number): grpc.UntypedHandleCall {
+function createMethodHandler(method: DescMethod, fn: AnyImpl, settings: CallSettings): grpc.UntypedHandleCall {
+  const { maxTimeoutMs } = settings;
+  // The single request of unary and server-streaming calls is decoded before the handler
+  // runs; a failure there is reported, since no handler (and no middleware) will see it.
+  const decodeRequest = (bytes: Uint8Array, ctx: HandlerContext) => {
+    try {
+      return decode(method.input, bytes);
+    } catch (err) {
+      settings.onUndecodable?.(method, ctx, ConnectError.from(err));
+      throw err;
+    }
+  };
   // Each body runs to completion inside its own try/catch; the returned promise never
   // rejects, and after the client is gone nothing is sent (grpc-js would drop it anyway).
   switch (method.methodKind) {
@@ -446,7 +468,7 @@ function createMethodHandler(method: DescMethod, fn: AnyImpl, maxTimeoutMs: numb
         void (async () => {
           let outcome: Outcome;
           try {
-            outcome = { ok: true, bytes: encode(method.output, await fn(decode(method.input, call.request), scope.ctx)) };
+            outcome = { ok: true, bytes: encode(method.output, await fn(decodeRequest(call.request, scope.ctx), scope.ctx)) };
           } catch (error) {
             outcome = { ok: false, error };
           }
@@ -476,7 +498,7 @@ function createMethodHandler(method: DescMethod, fn: AnyImpl, maxTimeoutMs: numb
           let failed = false;
           let error: unknown;
           try {
-            await writeResponses(call, method, scope.ctx, fn(decode(method.input, call.request), scope.ctx));
+            await writeResponses(call, method, scope.ctx, fn(decodeRequest(call.request, scope.ctx), scope.ctx));
           } catch (err) {
             failed = true;
             error = err;

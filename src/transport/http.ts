@@ -9,7 +9,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { fromBinary } from "@bufbuild/protobuf";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:https";
-import { Code, ConnectError, createConnectRouter, type Interceptor } from "@connectrpc/connect";
+import type { DescMethod } from "@bufbuild/protobuf";
+import { Code, ConnectError, createConnectRouter, createHandlerContext, type HandlerContext, type Interceptor } from "@connectrpc/connect";
 import {
   createAsyncIterable,
   readAllBytes,
@@ -47,6 +48,8 @@ export interface HttpServerOptions {
    * loopback unless explicitly opted out (DESIGN.md, Security).
    */
   tls?: ServerTls | undefined;
+  /** As GrpcServerOptions.onUndecodable: a call refused before any handler ran. */
+  onUndecodable?: ((method: DescMethod, ctx: HandlerContext, error: ConnectError) => void) | undefined;
 }
 
 export type HttpServer = Server | TlsServer;
@@ -66,7 +69,7 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   for (const { service, impl } of options.services) router.service(service, withUnimplemented(service, impl));
   // What connectNodeAdapter does (path → handler, universal request/response), with each
   // handler behind rejectUndecodableProto.
-  const handlers = new Map(router.handlers.map((h) => [h.requestPath, rejectUndecodableProto(h, readMaxBytes)]));
+  const handlers = new Map(router.handlers.map((h) => [h.requestPath, rejectUndecodableProto(h, readMaxBytes, options.onUndecodable)]));
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const uHandler = handlers.get(req.url?.split("?", 2)[0] ?? "");
     if (!uHandler) {
@@ -96,8 +99,24 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
  * before connect sees it. Other framings (gRPC-Web envelopes, compressed bodies) go
  * straight to connect. Pinned by test/transport/grpc-adapter.test.ts.
  */
-function rejectUndecodableProto(uHandler: UniversalHandler, readMaxBytes: number): UniversalHandler {
+function rejectUndecodableProto(
+  uHandler: UniversalHandler,
+  readMaxBytes: number,
+  onUndecodable: HttpServerOptions["onUndecodable"],
+): UniversalHandler {
   if (uHandler.method.methodKind !== "unary") return uHandler;
+  const refuse = (req: UniversalServerRequest, error: ConnectError): UniversalServerResponse => {
+    const ctx = createHandlerContext({
+      service: uHandler.service,
+      method: uHandler.method,
+      protocolName: "connect",
+      requestMethod: req.method,
+      url: req.url,
+      requestHeader: req.header,
+    });
+    onUndecodable?.(uHandler.method, ctx, error);
+    return connectErrorResponse(error);
+  };
   const checked = async (req: UniversalServerRequest): Promise<UniversalServerResponse> => {
     const type = req.header.get("content-type") ?? "";
     if (!/^application\/proto\s*(;|$)/i.test(type) || req.header.has("content-encoding") || !isByteStream(req.body)) {
@@ -107,12 +126,12 @@ function rejectUndecodableProto(uHandler: UniversalHandler, readMaxBytes: number
     try {
       bytes = await readAllBytes(req.body, readMaxBytes, req.header.get("content-length"));
     } catch (err) {
-      return connectErrorResponse(ConnectError.from(err, Code.InvalidArgument)); // over readMaxBytes, cut short
+      return refuse(req, ConnectError.from(err, Code.InvalidArgument)); // over readMaxBytes, cut short
     }
     try {
       fromBinary(uHandler.method.input, bytes);
     } catch {
-      return connectErrorResponse(new ConnectError(`invalid request: cannot decode ${uHandler.method.input.typeName}`, Code.InvalidArgument));
+      return refuse(req, new ConnectError(`invalid request: cannot decode ${uHandler.method.input.typeName}`, Code.InvalidArgument));
     }
     return uHandler({ ...req, body: createAsyncIterable([bytes]) });
   };

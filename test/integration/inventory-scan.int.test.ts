@@ -53,6 +53,23 @@ describe("ScanItems", () => {
 });
 
 describe("interop", () => {
+  it("refuses undecodable bytes with INVALID_ARGUMENT on both ports, and logs and counts them", async () => {
+    const counted = async () =>
+      Number(/rpc_server_handled_total\{method="commerce.v1.InventoryService\/GetItem",code="INVALID_ARGUMENT"\} (\d+)/.exec(await h.metrics.registry.metrics())?.[1] ?? 0);
+    const before = await counted();
+    const truncated = Buffer.from([0x0a, 0x05, 0x61]); // field 1 claims 5 bytes, 1 follows
+    const raw = new grpc.Client(h.grpcAddress, grpc.credentials.createInsecure());
+    const code = await new Promise<number>((resolve) =>
+      raw.makeUnaryRequest("/commerce.v1.InventoryService/GetItem", (b: Buffer) => b, (b: Buffer) => b, truncated, (err) => resolve(err?.code ?? 0)),
+    );
+    raw.close();
+    expect(code).toBe(grpc.status.INVALID_ARGUMENT);
+    const res = await fetch(`${h.httpUrl}/commerce.v1.InventoryService/GetItem`, { method: "POST", headers: { "content-type": "application/proto" }, body: truncated });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { code: string }).code).toBe("invalid_argument");
+    expect(await counted()).toBe(before + 2);
+  });
+
   it("answers UNIMPLEMENTED for OrderService, which is not built yet, on both transports", async () => {
     for (const client of h.clients) {
       const f = await failure(() => client.unary(OrderService.method.getOrder, { customerId: "c", orderId: "o" }));

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { pino } from "pino";
 import { inject } from "vitest";
 import type { StoreBreakerOptions } from "../../src/resilience/circuit-breaker.js";
+import { createRpcMetrics, type RpcMetrics } from "../../src/middleware/metrics.js";
 import { createApp, reportHealth } from "../../src/server.js";
 import { createStoreClient, type StoreClient } from "../../src/store/dynamo.js";
 import { ensureTables, tableNames, type TableNames } from "../../src/store/tables.js";
@@ -23,6 +24,8 @@ export interface Harness {
   store: StoreClient;
   tables: TableNames;
   health: ReturnType<typeof createApp>["grpc"]["health"];
+  /** The server's Prometheus registry, as /metrics would show it. */
+  metrics: RpcMetrics;
   stop(): Promise<void>;
 }
 
@@ -42,10 +45,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const logger = pino({ level: process.env["TEST_LOG_LEVEL"] ?? "silent" });
   await ensureTables(store.raw, prefix);
   const tables = tableNames(prefix);
+  const metrics = createRpcMetrics();
   const app = createApp({
     client: store,
     tables,
     logger,
+    metrics,
     pageTokenSecret: randomBytes(32),
     maxMessageBytes: 4 * 1024 * 1024,
     maxDeadlineMs: 60_000,
@@ -66,6 +71,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     store,
     tables,
     health: app.grpc.health,
+    metrics,
     async stop() {
       health.stop();
       g.close();
