@@ -33,4 +33,3 @@ export interface StockAdjustment {
 
 /** Quantity in stock is kept within [0, MAX_QUANTITY]. */
 export const MAX_QUANTITY = 1_000_000_000_000_000n;
-export const SKU_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;

@@ -78,14 +78,6 @@ export function addMoney(a: Money, b: Money): Money {
   return fromNanos(a.currencyCode, toNanos(a) + toNanos(b));
 }
 
-export function multiplyMoney(m: Money, factor: bigint): Money {
-  return fromNanos(m.currencyCode, toNanos(m) * factor);
-}
-
-export function isCurrencyCode(code: string): boolean {
-  return CURRENCY.test(code);
-}
-
 /**
  * The rules of google.type.Money plus our limits. `field` is the proto path used in the
  * violations, so the caller learns exactly which value broke which rule.

@@ -40,10 +40,6 @@ const CODE_OF: Record<ErrorReason, Code> = {
   PERMISSION_DENIED: Code.PermissionDenied,
 };
 
-export function codeOf(reason: ErrorReason): Code {
-  return CODE_OF[reason];
-}
-
 /** gRPC's own spelling of a code (INVALID_ARGUMENT, CANCELLED), for logs and metrics. */
 export function grpcCodeName(code: Code | undefined): string {
   if (code === undefined) return "OK";

@@ -19,7 +19,6 @@ export interface CallInfo {
 /** Called at the start of every call; may throw (e.g. auth) to refuse it. */
 export type CallObserver = (call: CallInfo) => (error: ConnectError | undefined) => void;
 
-export type AnyServiceImpl = Partial<ServiceImpl<DescService>>;
 // The four method shapes, seen generically (ServiceImpl's types are per-method).
 type AnyFn = (input: unknown, ctx: HandlerContext) => unknown;
 

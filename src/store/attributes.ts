@@ -14,10 +14,6 @@ export function readBigInt(item: Stored, name: string): bigint {
   return BigInt(text(item[name]));
 }
 
-export function readOptionalBigInt(item: Stored, name: string): bigint | undefined {
-  return item[name] === undefined ? undefined : readBigInt(item, name);
-}
-
 export function readString(item: Stored, name: string): string {
   return String(item[name] ?? "");
 }
@@ -25,8 +21,4 @@ export function readString(item: Stored, name: string): string {
 /** An amount stored as an exact decimal `N` plus its currency in another attribute. */
 export function readMoney(item: Stored, amountName: string, currencyName: string): Money {
   return fromNanos(readString(item, currencyName), decimalToNanos(text(item[amountName])));
-}
-
-export function readOptionalMoney(item: Stored, amountName: string, currencyName: string): Money | undefined {
-  return item[amountName] === undefined || item[currencyName] === undefined ? undefined : readMoney(item, amountName, currencyName);
 }

@@ -9,7 +9,6 @@ import { withSignal, type StoreClient } from "./dynamo.js";
 import { DomainError } from "./errors.js";
 
 export const BATCH_GET_LIMIT = 100;
-export const BATCH_WRITE_LIMIT = 25;
 
 export interface BackoffOptions {
   /** Attempts per chunk including the first. Default 6 (~1.6 s of waiting at most). */
