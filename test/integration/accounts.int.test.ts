@@ -192,3 +192,46 @@ describe("ledger pagination", () => {
     expect(flipped.errorInfo?.reason).toBe("INVALID_PAGE_TOKEN");
   });
 });
+
+describe("balances under concurrency", () => {
+  for (const withRequestIds of [false, true]) {
+    it(`60 concurrent Withdraw(1) on a balance of 20 take exactly 20 (${withRequestIds ? "with" : "without"} request_ids)`, async () => {
+      const acc = await open(h.grpc, 20n);
+      const results = await Promise.allSettled(
+        Array.from({ length: 60 }, (_, i) =>
+          h.clients[i % 2]!.unary(A.withdraw, {
+            accountId: acc.accountId,
+            amount: money("EUR", 1n),
+            ...(withRequestIds ? { requestId: `wd-${acc.accountId}-${i % 45}` } : {}),
+          }),
+        ),
+      );
+      const reasons = results.flatMap((r) => (r.status === "rejected" ? [(r.reason as { errorInfo?: { reason: string } }).errorInfo?.reason] : []));
+      expect(new Set(reasons)).toEqual(new Set(["INSUFFICIENT_FUNDS"]));
+      if (withRequestIds) {
+        // 45 distinct ids, 15 of them sent twice: 20 distinct ids take money, repeats answer alike.
+        const okIds = new Set(results.flatMap((r, i) => (r.status === "fulfilled" ? [i % 45] : [])));
+        expect(okIds.size).toBe(20);
+      } else {
+        expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(20);
+      }
+      expect(await balanceOf(acc.accountId)).toMatchObject(money("EUR", 0n, 0));
+    });
+  }
+
+  it("two different requests racing under one request_id: exactly one applies, the other is REQUEST_ID_REUSED", async () => {
+    const acc = await open(h.grpc, 100n);
+    const rid = id("race");
+    const results = await Promise.allSettled([
+      h.grpc.unary(A.deposit, { accountId: acc.accountId, amount: money("EUR", 5n), requestId: rid }),
+      h.connect.unary(A.deposit, { accountId: acc.accountId, amount: money("EUR", 7n), requestId: rid }),
+    ]);
+    const ok = results.filter((r) => r.status === "fulfilled");
+    expect(ok).toHaveLength(1);
+    const rejected = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    expect((rejected.reason as { errorInfo?: { reason: string } }).errorInfo?.reason).toBe("REQUEST_ID_REUSED");
+    const applied = (ok[0] as PromiseFulfilledResult<{ account?: { balance?: { units: bigint } } }>).value.account!.balance!.units;
+    expect([105n, 107n]).toContain(applied);
+    expect((await balanceOf(acc.accountId)).units).toBe(applied);
+  });
+});
