@@ -16,6 +16,11 @@ export const NANOS_PER_UNIT = 1_000_000_000n;
 /** |units| limit: keeps every sum of many balances far inside DynamoDB's 38 digits. */
 export const MAX_UNITS = 999_999_999_999_999_999n;
 const CURRENCY = /^[A-Z]{3}$/;
+export const CURRENCY_RULE = "must be an ISO 4217 code: three letters A-Z";
+
+export function isCurrencyCode(code: string): boolean {
+  return CURRENCY.test(code);
+}
 
 export function toNanos(m: Pick<Money, "units" | "nanos">): bigint {
   return m.units * NANOS_PER_UNIT + BigInt(m.nanos);
@@ -90,7 +95,7 @@ export function moneyViolations(
   if (m === undefined) return [{ field, description: "is required" }];
   const out: FieldViolation[] = [];
   if (!CURRENCY.test(m.currencyCode)) {
-    out.push({ field: `${field}.currency_code`, description: "must be an ISO 4217 code: three letters A-Z" });
+    out.push({ field: `${field}.currency_code`, description: CURRENCY_RULE });
   }
   if (m.nanos <= -1_000_000_000 || m.nanos >= 1_000_000_000 || !Number.isInteger(m.nanos)) {
     out.push({ field: `${field}.nanos`, description: "must be between -999999999 and 999999999" });

@@ -2,11 +2,11 @@
 import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { Account, Transfer } from "../domain/accounts.js";
-import type { Money } from "../domain/money.js";
+import { CURRENCY_RULE, isCurrencyCode, type Money } from "../domain/money.js";
 import { AccountSchema, AccountService, TransferSchema, type Account as AccountMessage, type Transfer as TransferMessage } from "../gen/commerce/v1/account_service_pb.js";
 import type { AccountStore } from "../store/account-store.js";
 import { moneyFromProto, moneyToProto, timestampToProto } from "./convert.js";
-import { Violations } from "./validate.js";
+import { ID_PATTERN, totalSegmentsOf, Violations } from "./validate.js";
 
 export const MAX_GET_BALANCES = 100;
 
@@ -51,12 +51,12 @@ export function createAccountService(store: AccountStore): ServiceImpl<typeof Ac
         ? { ...given, currencyCode: given.currencyCode === "" ? req.currencyCode : given.currencyCode }
         : { currencyCode: req.currencyCode, units: 0n, nanos: 0 };
       const v = new Violations()
-        .check(req.accountId === "" || /^[A-Za-z0-9._-]{1,64}$/.test(req.accountId), "account_id", "must be empty (generated) or 1-64 characters of [A-Za-z0-9._-]")
+        .check(req.accountId === "" || ID_PATTERN.test(req.accountId), "account_id", "must be empty (generated) or 1-64 characters of [A-Za-z0-9._-]")
         .text("owner", req.owner, 1, 200)
-        .check(/^[A-Z]{3}$/.test(req.currencyCode), "currency_code", "must be an ISO 4217 code: three letters A-Z")
+        .check(isCurrencyCode(req.currencyCode), "currency_code", CURRENCY_RULE)
         .money("initial_balance", initial, { nonNegative: true })
         .requestId("request_id", req.requestId, false);
-      if (/^[A-Z]{3}$/.test(req.currencyCode) && initial.currencyCode !== req.currencyCode) {
+      if (isCurrencyCode(req.currencyCode) && initial.currencyCode !== req.currencyCode) {
         v.add("initial_balance.currency_code", `must be ${req.currencyCode} (the account's currency) or empty`);
       }
       v.done();
@@ -97,7 +97,7 @@ export function createAccountService(store: AccountStore): ServiceImpl<typeof Ac
     },
 
     async getTransfer(req, ctx) {
-      new Violations().check(/^[A-Za-z0-9._-]{1,64}$/.test(req.transferId), "transfer_id", "must be 1-64 characters of [A-Za-z0-9._-]").done();
+      new Violations().id("transfer_id", req.transferId).done();
       return { transfer: transferToProto(await store.getTransfer(req.transferId, ctx.signal)) };
     },
 
@@ -117,18 +117,14 @@ export function createAccountService(store: AccountStore): ServiceImpl<typeof Ac
     },
 
     async *scanAccounts(req, ctx) {
-      const v = new Violations();
-      const segments = v.totalSegments("total_segments", req.totalSegments);
-      v.done();
+      const segments = totalSegmentsOf(req.totalSegments);
       for await (const accounts of store.scanAccounts(segments, ctx.signal)) {
         yield { accounts: accounts.map(accountToProto) };
       }
     },
 
     async auditBalances(req, ctx) {
-      const v = new Violations();
-      const segments = v.totalSegments("total_segments", req.totalSegments);
-      v.done();
+      const segments = totalSegmentsOf(req.totalSegments);
       const audit = await store.auditBalances(segments, ctx.signal);
       return { accountsScanned: audit.accountsScanned, totals: audit.totals.map((m) => moneyToProto(m)!) };
     },

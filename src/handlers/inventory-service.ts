@@ -8,7 +8,7 @@ import { InventoryItemSchema, InventoryService, type InventoryItem as ItemMessag
 import type { InventoryStore } from "../store/inventory-store.js";
 import { MAX_QUANTITY } from "../domain/inventory.js";
 import { moneyFromProto, moneyToProto, timestampToProto } from "./convert.js";
-import { Violations } from "./validate.js";
+import { totalSegmentsOf, Violations } from "./validate.js";
 import { invalidField } from "../store/errors.js";
 
 export const MAX_BATCH_GET = 100;
@@ -95,9 +95,7 @@ export function createInventoryService(store: InventoryStore): ServiceImpl<typeo
     },
 
     async *scanItems(req, ctx) {
-      const v = new Violations();
-      const segments = v.totalSegments("total_segments", req.totalSegments);
-      v.done();
+      const segments = totalSegmentsOf(req.totalSegments);
       for await (const items of store.scanItems(segments, ctx.signal)) {
         yield { items: items.map(itemToProto) };
       }

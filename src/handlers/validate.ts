@@ -8,7 +8,7 @@ import { invalidFields, type FieldViolation } from "../store/errors.js";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../store/page-token.js";
 
 export const ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
-export const ID_RULE = "must be 1-64 characters of [A-Za-z0-9._-]";
+const ID_RULE = "must be 1-64 characters of [A-Za-z0-9._-]";
 export const MAX_REQUEST_ID_LENGTH = 128;
 export const MAX_SEGMENTS = 64;
 export const DEFAULT_SEGMENTS = 4;
@@ -77,4 +77,12 @@ export class Violations {
   done(): void {
     if (this.list.length > 0) throw invalidFields(this.list);
   }
+}
+
+/** total_segments of a scan request, validated alone: 1-64, 0 → 4. */
+export function totalSegmentsOf(value: number): number {
+  const v = new Violations();
+  const segments = v.totalSegments("total_segments", value);
+  v.done();
+  return segments;
 }
