@@ -1,14 +1,7 @@
 import { defineConfig } from "vitest/config";
 
-// The AWS SDK warns once per process (global setup included) that its 2027 releases will
-// need Node 22; the stack is pinned to Node 20 and the warning is noise in test output.
-process.env["AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED"] ??= "true";
-
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    // Starts one in-memory DynamoDB Local for the run and provides `dynamoEndpoint`.
-    globalSetup: ["test/global-setup.ts"],
     // Integration tests start servers and, some, their own DynamoDB Local (a JVM: seconds).
     testTimeout: 60_000,
     hookTimeout: 120_000,
@@ -17,5 +10,21 @@ export default defineConfig({
     pool: "forks",
     // The default report, then one plain "N passed, N failed" line for CI.
     reporters: ["default", "./test/support/summary-reporter.ts"],
+    projects: [
+      {
+        extends: true,
+        // `npm run test:unit`: no JVM, no DynamoDB; seconds.
+        test: { name: "unit", include: ["test/**/*.test.ts"], exclude: ["test/**/*.int.test.ts"] },
+      },
+      {
+        extends: true,
+        test: {
+          name: "integration",
+          include: ["test/**/*.int.test.ts"],
+          // Starts one in-memory DynamoDB Local for the run and provides `dynamoEndpoint`.
+          globalSetup: ["test/global-setup.ts"],
+        },
+      },
+    ],
   },
 });

@@ -48,7 +48,10 @@ async function pair(name: string, a: [string, () => Promise<number>], b: [string
     }
     ratios.push(tb / ta);
   }
-  console.log(`${name.padEnd(48)} ${b[0]} takes ${median(ratios).toFixed(2)}× the time of ${a[0]}  (rounds: ${ratios.map((r) => r.toFixed(2)).join(", ")})`);
+  console.log(
+    `${name.padEnd(48)} ${b[0]} takes ${median(ratios).toFixed(2)}× the time of ${a[0]}  ` +
+      `(rounds: ${ratios.map((r) => r.toFixed(2)).join(", ")})`,
+  );
 }
 
 async function main() {
@@ -68,7 +71,9 @@ async function main() {
   const g: RpcClient = grpcClient(`127.0.0.1:${grpcPort}`);
   const c: RpcClient = connectClient(`http://127.0.0.1:${httpPort}`);
   try {
-    const item = (sku: string, quantity: bigint) => ({ item: { sku, name: sku, unitPrice: { currencyCode: "EUR", units: 1n }, quantity } });
+    const item = (sku: string, quantity: bigint) => ({
+      item: { sku, name: sku, unitPrice: { currencyCode: "EUR", units: 1n }, quantity },
+    });
     await g.unary(M.createItem, item("bench", 10n ** 12n));
     console.log(`commerce bench: ${ROUNDS} alternating rounds of ${CALLS} calls, ${CONCURRENCY} in flight\n`);
 
@@ -82,7 +87,11 @@ async function main() {
     await pair(
       "AdjustStock: atomic update vs with request_id",
       ["atomic", () => timed(() => g.unary(M.adjustStock, { sku: "bench", delta: -1n }), CALLS, CONCURRENCY)],
-      ["idempotent", () => timed(() => g.unary(M.adjustStock, { sku: "bench", delta: -1n, requestId: `b-${n++}` }), CALLS, CONCURRENCY)],
+      [
+        "idempotent",
+        () =>
+          timed(() => g.unary(M.adjustStock, { sku: "bench", delta: -1n, requestId: `b-${n++}` }), CALLS, CONCURRENCY),
+      ],
     );
 
     // Spread over many skus: the per-key queue is not the bottleneck here.
@@ -91,8 +100,20 @@ async function main() {
     let k = 0;
     await pair(
       "AdjustStock with request_id: one hot sku vs 32 skus",
-      ["32 skus", () => timed(() => g.unary(M.adjustStock, { sku: skus[k++ % 32]!, delta: -1n, requestId: `s-${k}` }), CALLS, CONCURRENCY)],
-      ["hot sku", () => timed(() => g.unary(M.adjustStock, { sku: "bench", delta: -1n, requestId: `h-${k++}` }), CALLS, CONCURRENCY)],
+      [
+        "32 skus",
+        () =>
+          timed(
+            () => g.unary(M.adjustStock, { sku: skus[k++ % 32]!, delta: -1n, requestId: `s-${k}` }),
+            CALLS,
+            CONCURRENCY,
+          ),
+      ],
+      [
+        "hot sku",
+        () =>
+          timed(() => g.unary(M.adjustStock, { sku: "bench", delta: -1n, requestId: `h-${k++}` }), CALLS, CONCURRENCY),
+      ],
     );
 
     for (let i = 0; i < 1500; i += 50) {

@@ -7,8 +7,34 @@
 // Run after any `npm install` that changes the lock: `node scripts/fill-lock-optional.mjs`.
 import { readFileSync, writeFileSync } from "node:fs";
 
-const OS = ["darwin", "win32", "linux", "android", "freebsd", "openbsd", "netbsd", "sunos", "aix", "openharmony", "wasi"];
-const CPU = { x64: "x64", arm64: "arm64", aarch64: "arm64", arm: "arm", armv7: "arm", ia32: "ia32", loong64: "loong64", ppc64: "ppc64", riscv64: "riscv64", s390x: "s390x", mips64el: "mips64el", wasm32: "wasm32", x86: "ia32" };
+const OS = [
+  "darwin",
+  "win32",
+  "linux",
+  "android",
+  "freebsd",
+  "openbsd",
+  "netbsd",
+  "sunos",
+  "aix",
+  "openharmony",
+  "wasi",
+];
+const CPU = {
+  x64: "x64",
+  arm64: "arm64",
+  aarch64: "arm64",
+  arm: "arm",
+  armv7: "arm",
+  ia32: "ia32",
+  loong64: "loong64",
+  ppc64: "ppc64",
+  riscv64: "riscv64",
+  s390x: "s390x",
+  mips64el: "mips64el",
+  wasm32: "wasm32",
+  x86: "ia32",
+};
 
 function platformOf(name) {
   const parts = name.split("/").pop().split("-");
@@ -35,6 +61,8 @@ for (const [key, pkg] of Object.entries(lock.packages)) {
     added++;
   }
 }
-lock.packages = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : 1)));
-writeFileSync(path, JSON.stringify(lock, null, 2) + "\n");
+lock.packages = Object.fromEntries(
+  Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : 1)),
+);
+writeFileSync(path, `${JSON.stringify(lock, null, 2)}\n`);
 console.log(`fill-lock-optional: added ${added} platform entries`);

@@ -70,7 +70,8 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
 
 function host(env: Env, name: string, fallback: string): string {
   const v = str(env, name, fallback);
-  if (/\s/.test(v)) throw new ConfigError(`${name}=${JSON.stringify(v)} is invalid: expected a host name or IP address`);
+  if (/\s/.test(v))
+    throw new ConfigError(`${name}=${JSON.stringify(v)} is invalid: expected a host name or IP address`);
   return v;
 }
 
@@ -90,10 +91,14 @@ function storeMode(env: Env): StoreMode {
     try {
       url = new URL(endpoint);
     } catch {
-      throw new ConfigError(`DYNAMODB_ENDPOINT=${JSON.stringify(endpoint)} is invalid: expected an http:// or https:// URL`);
+      throw new ConfigError(
+        `DYNAMODB_ENDPOINT=${JSON.stringify(endpoint)} is invalid: expected an http:// or https:// URL`,
+      );
     }
     if (url.protocol !== "http:" && url.protocol !== "https:") {
-      throw new ConfigError(`DYNAMODB_ENDPOINT=${JSON.stringify(endpoint)} is invalid: expected an http:// or https:// URL`);
+      throw new ConfigError(
+        `DYNAMODB_ENDPOINT=${JSON.stringify(endpoint)} is invalid: expected an http:// or https:// URL`,
+      );
     }
     const ownCredentials = str(env, "AWS_ACCESS_KEY_ID", "") !== "" || str(env, "AWS_PROFILE", "") !== "";
     return { kind: "endpoint", endpoint, credentials: ownCredentials ? "chain" : "local" };
@@ -115,7 +120,9 @@ function pemFile(env: Env, name: string): Buffer | undefined {
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new ConfigError(`${name}=${JSON.stringify(file)} is invalid: cannot read it (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+    throw new ConfigError(
+      `${name}=${JSON.stringify(file)} is invalid: cannot read it (${(err as NodeJS.ErrnoException).code ?? "error"})`,
+    );
   }
 }
 
@@ -124,9 +131,14 @@ function tlsSettings(env: Env): ServerTls | undefined {
   const key = pemFile(env, "TLS_KEY_FILE");
   const clientCa = pemFile(env, "TLS_CLIENT_CA_FILE");
   if ((cert === undefined) !== (key === undefined)) {
-    throw new ConfigError(`${cert ? "TLS_KEY_FILE" : "TLS_CERT_FILE"} is missing: TLS needs both TLS_CERT_FILE and TLS_KEY_FILE`);
+    throw new ConfigError(
+      `${cert ? "TLS_KEY_FILE" : "TLS_CERT_FILE"} is missing: TLS needs both TLS_CERT_FILE and TLS_KEY_FILE`,
+    );
   }
-  if (clientCa && !cert) throw new ConfigError("TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE (mTLS is TLS with client certificates)");
+  if (clientCa && !cert)
+    throw new ConfigError(
+      "TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE (mTLS is TLS with client certificates)",
+    );
   return cert && key ? { cert, key, clientCa } : undefined;
 }
 
@@ -156,7 +168,8 @@ export function loadConfig(env: Env = process.env): Config {
     ].find(([, h]) => !isLoopback(h!));
     if (exposed) {
       throw new ConfigError(
-        `${exposed[0]}=${JSON.stringify(exposed[1])} is not a loopback address: set TLS_CERT_FILE and TLS_KEY_FILE, or ALLOW_PLAINTEXT_NON_LOOPBACK=true`,
+        `${exposed[0]}=${JSON.stringify(exposed[1])} is not a loopback address: ` +
+          "set TLS_CERT_FILE and TLS_KEY_FILE, or ALLOW_PLAINTEXT_NON_LOOPBACK=true",
       );
     }
   }

@@ -5,15 +5,15 @@
  */
 import { createServer as createPlainHttpServer, type Server as PlainHttpServer } from "node:http";
 import { pino } from "pino";
-import { ConfigError, loadConfig, type Config } from "./config.js";
+import { type Config, ConfigError, loadConfig } from "./config.js";
 import { createRpcMetrics, type RpcMetrics } from "./middleware/metrics.js";
 import { createApp, reportHealth } from "./server.js";
 import { createStoreClient } from "./store/dynamo.js";
-import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from "./store/embedded-dynamodb.js";
+import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from "./store/embedded-dynamodb.js";
 import { ensureTables, tableNames } from "./store/tables.js";
 import { listenGrpc } from "./transport/grpc.js";
-import { grpcCredentials } from "./transport/tls.js";
 import { listenHttp } from "./transport/http.js";
+import { grpcCredentials } from "./transport/tls.js";
 
 function loadConfigOrExit(): Config {
   try {
@@ -50,7 +50,11 @@ async function listening<T>(settings: string, host: string, port: number, bind: 
     return await bind();
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
-    const reason = /EADDRINUSE/.test(why) ? "the port is in use" : /EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN/.test(why) ? "the address is not available here" : why;
+    const reason = /EADDRINUSE/.test(why)
+      ? "the port is in use"
+      : /EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN/.test(why)
+        ? "the address is not available here"
+        : why;
     throw new Error(`cannot listen on ${host}:${port} (${settings}): ${reason}`, { cause: err });
   }
 }
@@ -72,7 +76,9 @@ function drainListeners(app: ReturnType<typeof createApp>, httpListening: boolea
       resolve();
     }, graceMs);
   });
-  return Promise.race([Promise.all([grpcDone, httpDone]).then(() => undefined), deadline]).finally(() => clearTimeout(timer));
+  return Promise.race([Promise.all([grpcDone, httpDone]).then(() => undefined), deadline]).finally(() =>
+    clearTimeout(timer),
+  );
 }
 
 async function main(): Promise<void> {
@@ -116,7 +122,9 @@ async function main(): Promise<void> {
       if (created.length > 0) logger.info({ created }, "tables created");
     }
     if (config.pageTokenSecretIsEphemeral) {
-      logger.warn("PAGE_TOKEN_SECRET is not set: page tokens are signed with a per-process key and stop working after a restart");
+      logger.warn(
+        "PAGE_TOKEN_SECRET is not set: page tokens are signed with a per-process key and stop working after a restart",
+      );
     }
 
     const app = createApp({
@@ -130,13 +138,18 @@ async function main(): Promise<void> {
       tls: config.tls,
     });
     if (config.plaintextNonLoopback && config.tls === undefined) {
-      logger.warn("ALLOW_PLAINTEXT_NON_LOOPBACK=true: serving plaintext; anyone on the network can read and forge calls");
+      logger.warn(
+        "ALLOW_PLAINTEXT_NON_LOOPBACK=true: serving plaintext; anyone on the network can read and forge calls",
+      );
     }
     const grpcPort = await listening("GRPC_HOST/GRPC_PORT", config.grpcHost, config.grpcPort, () =>
       listenGrpc(app.grpc.server, config.grpcHost, config.grpcPort, grpcCredentials(config.tls)),
     );
     const security = config.tls === undefined ? "plaintext" : config.tls.clientCa ? "mTLS" : "TLS";
-    logger.info({ address: `${config.grpcHost}:${grpcPort}`, security }, "gRPC listening");
+    logger.info(
+      { address: `${config.grpcHost}:${grpcPort}`, security, pid: process.pid, node: process.version },
+      "gRPC listening",
+    );
     if (config.httpPort !== 0) {
       const httpPort = await listening("HTTP_HOST/HTTP_PORT", config.httpHost, config.httpPort, () =>
         listenHttp(app.http, config.httpHost, config.httpPort),
@@ -157,7 +170,7 @@ async function main(): Promise<void> {
 
     let stopping = false;
     const shutdown = (signal: string) => {
-      // Launchers (npm, tsx) relay a signal that may also reach us directly, so a repeat
+      // Launchers (npm, tsx watch) relay a signal that may also reach us directly, so a repeat
       // is expected; the drain is bounded by SHUTDOWN_GRACE_MS either way.
       if (stopping) return;
       stopping = true;

@@ -14,7 +14,7 @@ import { createAccountService } from "./handlers/account-service.js";
 import { createInventoryService } from "./handlers/inventory-service.js";
 import { rpcLogging } from "./middleware/logging.js";
 import type { RpcMetrics } from "./middleware/metrics.js";
-import { wrapService, type CallObserver } from "./middleware/wrap-service.js";
+import { type CallObserver, wrapService } from "./middleware/wrap-service.js";
 import { watchStoreHealth } from "./resilience/store-health.js";
 import { createAccountStore } from "./store/account-store.js";
 import type { StoreClient } from "./store/dynamo.js";
@@ -22,7 +22,7 @@ import { createIdempotency } from "./store/idempotency.js";
 import { createInventoryStore } from "./store/inventory-store.js";
 import { createPageTokenCodec } from "./store/page-token.js";
 import type { TableNames } from "./store/tables.js";
-import { createGrpcServer, serviceRegistration, type ServiceRegistration } from "./transport/grpc.js";
+import { createGrpcServer, type ServiceRegistration, serviceRegistration } from "./transport/grpc.js";
 import { createHttpServer } from "./transport/http.js";
 import type { ServerTls } from "./transport/tls.js";
 
@@ -46,7 +46,10 @@ function callObservers(options: AppOptions): CallObserver[] {
 }
 
 /** The commerce services, each wrapped in the shared middleware. */
-export function createServices(options: AppOptions, observers: readonly CallObserver[] = callObservers(options)): ServiceRegistration[] {
+export function createServices(
+  options: AppOptions,
+  observers: readonly CallObserver[] = callObservers(options),
+): ServiceRegistration[] {
   const { client, tables } = options;
   const idempotency = createIdempotency(client, tables.idempotencyKeys);
   const pageTokens = createPageTokenCodec(options.pageTokenSecret);
@@ -112,7 +115,10 @@ export function reportHealth(
     probeTable: options.probeTable,
     ...(options.intervalMs !== undefined ? { intervalMs: options.intervalMs } : {}),
     onChange: (healthy) => {
-      options.logger.warn({ healthy, breaker: options.client.breaker.state() }, healthy ? "store reachable again" : "store unhealthy");
+      options.logger.warn(
+        { healthy, breaker: options.client.breaker.state() },
+        healthy ? "store reachable again" : "store unhealthy",
+      );
       set(healthy);
     },
   });

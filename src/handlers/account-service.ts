@@ -3,7 +3,13 @@ import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { Account, Transfer } from "../domain/accounts.js";
 import { CURRENCY_RULE, isCurrencyCode, type Money } from "../domain/money.js";
-import { AccountSchema, AccountService, TransferSchema, type Account as AccountMessage, type Transfer as TransferMessage } from "../gen/commerce/v1/account_service_pb.js";
+import {
+  type Account as AccountMessage,
+  AccountSchema,
+  type AccountService,
+  type Transfer as TransferMessage,
+  TransferSchema,
+} from "../gen/commerce/v1/account_service_pb.js";
 import type { AccountStore } from "../store/account-store.js";
 import { moneyFromProto, moneyToProto, timestampToProto } from "./convert.js";
 import { ID_PATTERN, totalSegmentsOf, Violations } from "./validate.js";
@@ -51,7 +57,11 @@ export function createAccountService(store: AccountStore): ServiceImpl<typeof Ac
         ? { ...given, currencyCode: given.currencyCode === "" ? req.currencyCode : given.currencyCode }
         : { currencyCode: req.currencyCode, units: 0n, nanos: 0 };
       const v = new Violations()
-        .check(req.accountId === "" || ID_PATTERN.test(req.accountId), "account_id", "must be empty (generated) or 1-64 characters of [A-Za-z0-9._-]")
+        .check(
+          req.accountId === "" || ID_PATTERN.test(req.accountId),
+          "account_id",
+          "must be empty (generated) or 1-64 characters of [A-Za-z0-9._-]",
+        )
         .text("owner", req.owner, 1, 200)
         .check(isCurrencyCode(req.currencyCode), "currency_code", CURRENCY_RULE)
         .money("initial_balance", initial, { nonNegative: true })
@@ -85,7 +95,11 @@ export function createAccountService(store: AccountStore): ServiceImpl<typeof Ac
       new Violations()
         .id("from_account_id", req.fromAccountId)
         .id("to_account_id", req.toAccountId)
-        .check(req.fromAccountId === "" || req.fromAccountId !== req.toAccountId, "to_account_id", "must differ from from_account_id")
+        .check(
+          req.fromAccountId === "" || req.fromAccountId !== req.toAccountId,
+          "to_account_id",
+          "must differ from from_account_id",
+        )
         .money("amount", amount, { positive: true })
         .requestId("request_id", req.requestId, true)
         .done();
@@ -111,7 +125,7 @@ export function createAccountService(store: AccountStore): ServiceImpl<typeof Ac
 
     async getBalances(req, ctx) {
       const v = new Violations().distinct("account_ids", req.accountIds, 1, MAX_GET_BALANCES);
-      req.accountIds.forEach((id, i) => v.id(`account_ids[${i}]`, id));
+      for (const [i, id] of req.accountIds.entries()) v.id(`account_ids[${i}]`, id);
       v.done();
       return { accounts: (await store.getBalances(req.accountIds, ctx.signal)).map(accountToProto) };
     },

@@ -1,9 +1,9 @@
 /** Protobuf messages ↔ domain values. The only place that knows both shapes. */
 import { create } from "@bufbuild/protobuf";
-import { timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { Money } from "../domain/money.js";
 import type { Money as MoneyMessage } from "../gen/commerce/v1/money_pb.js";
 import { MoneySchema } from "../gen/commerce/v1/money_pb.js";
-import type { Money } from "../domain/money.js";
 import { DomainError } from "../store/errors.js";
 
 export function moneyFromProto(m: MoneyMessage | undefined): Money | undefined {
@@ -19,9 +19,13 @@ const INT64_MAX = 2n ** 63n - 1n;
 export function moneyToProto(m: Money | undefined): MoneyMessage | undefined {
   if (m === undefined) return undefined;
   if (m.units > INT64_MAX || m.units < -INT64_MAX) {
-    throw new DomainError("AMOUNT_OUT_OF_RANGE", `the ${m.currencyCode} amount does not fit google.type.Money (int64 units)`, {
-      metadata: { currency_code: m.currencyCode, units: m.units.toString() },
-    });
+    throw new DomainError(
+      "AMOUNT_OUT_OF_RANGE",
+      `the ${m.currencyCode} amount does not fit google.type.Money (int64 units)`,
+      {
+        metadata: { currency_code: m.currencyCode, units: m.units.toString() },
+      },
+    );
   }
   return create(MoneySchema, { currencyCode: m.currencyCode, units: m.units, nanos: m.nanos });
 }

@@ -4,12 +4,16 @@
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { InventoryItemView } from "../domain/inventory.js";
-import { InventoryItemSchema, InventoryService, type InventoryItem as ItemMessage } from "../gen/commerce/v1/inventory_service_pb.js";
-import type { InventoryStore } from "../store/inventory-store.js";
 import { MAX_QUANTITY } from "../domain/inventory.js";
+import {
+  InventoryItemSchema,
+  type InventoryService,
+  type InventoryItem as ItemMessage,
+} from "../gen/commerce/v1/inventory_service_pb.js";
+import { invalidField } from "../store/errors.js";
+import type { InventoryStore } from "../store/inventory-store.js";
 import { moneyFromProto, moneyToProto, timestampToProto } from "./convert.js";
 import { totalSegmentsOf, Violations } from "./validate.js";
-import { invalidField } from "../store/errors.js";
 
 export const MAX_BATCH_GET = 100;
 
@@ -34,7 +38,11 @@ export function createInventoryService(store: InventoryStore): ServiceImpl<typeo
         .id("item.sku", item.sku)
         .text("item.name", item.name, 1, 200)
         .money("item.unit_price", moneyFromProto(item.unitPrice), { nonNegative: true })
-        .check(item.quantity >= 0n && item.quantity <= MAX_QUANTITY, "item.quantity", `must be between 0 and ${MAX_QUANTITY}`)
+        .check(
+          item.quantity >= 0n && item.quantity <= MAX_QUANTITY,
+          "item.quantity",
+          `must be between 0 and ${MAX_QUANTITY}`,
+        )
         .done();
       const created = await store.createItem(
         { sku: item.sku, name: item.name, unitPrice: moneyFromProto(item.unitPrice)!, quantity: item.quantity },
@@ -50,7 +58,7 @@ export function createInventoryService(store: InventoryStore): ServiceImpl<typeo
 
     async batchGetItems(req, ctx) {
       const v = new Violations().distinct("skus", req.skus, 1, MAX_BATCH_GET);
-      req.skus.forEach((sku, i) => v.id(`skus[${i}]`, sku));
+      for (const [i, sku] of req.skus.entries()) v.id(`skus[${i}]`, sku);
       v.done();
       const { items, missingSkus } = await store.batchGetItems(req.skus, ctx.signal);
       return { items: items.map(itemToProto), missingSkus };
@@ -68,7 +76,11 @@ export function createInventoryService(store: InventoryStore): ServiceImpl<typeo
       new Violations()
         .id("sku", req.sku)
         .check(req.delta !== 0n, "delta", "must not be zero")
-        .check(req.delta <= MAX_QUANTITY && req.delta >= -MAX_QUANTITY, "delta", `must be at most ${MAX_QUANTITY} in absolute value`)
+        .check(
+          req.delta <= MAX_QUANTITY && req.delta >= -MAX_QUANTITY,
+          "delta",
+          `must be at most ${MAX_QUANTITY} in absolute value`,
+        )
         .expectedVersion("expected_version", req.expectedVersion)
         .requestId("request_id", req.requestId, false)
         .done();

@@ -3,13 +3,15 @@
  * all violations reported at once (google.rpc.BadRequest), each naming the field's proto
  * path and the rule it broke.
  */
-import { moneyViolations, type Money } from "../domain/money.js";
-import { invalidFields, type FieldViolation } from "../store/errors.js";
+import { type Money, moneyViolations } from "../domain/money.js";
+import { type FieldViolation, invalidFields } from "../store/errors.js";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../store/page-token.js";
 
 export const ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const ID_RULE = "must be 1-64 characters of [A-Za-z0-9._-]";
 export const MAX_REQUEST_ID_LENGTH = 128;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects.
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 export const MAX_SEGMENTS = 64;
 export const DEFAULT_SEGMENTS = 4;
 
@@ -31,16 +33,15 @@ export class Violations {
 
   text(field: string, value: string, min: number, max: number): this {
     if (value.length < min) return this.add(field, min === 1 ? "is required" : `must be at least ${min} characters`);
-    // eslint-disable-next-line no-control-regex -- control characters are what we reject
-    if (/[\u0000-\u001f\u007f]/.test(value)) return this.add(field, "must not contain control characters");
+    if (CONTROL_CHARACTERS.test(value)) return this.add(field, "must not contain control characters");
     return this.check([...value].length <= max, field, `must be at most ${max} characters`);
   }
 
   requestId(field: string, value: string, required: boolean): this {
     if (value === "") return required ? this.add(field, "is required") : this;
-    if (value.length > MAX_REQUEST_ID_LENGTH) return this.add(field, `must be at most ${MAX_REQUEST_ID_LENGTH} characters`);
-    // eslint-disable-next-line no-control-regex
-    return this.check(!/[\u0000-\u001f\u007f]/.test(value), field, "must not contain control characters");
+    if (value.length > MAX_REQUEST_ID_LENGTH)
+      return this.add(field, `must be at most ${MAX_REQUEST_ID_LENGTH} characters`);
+    return this.check(!CONTROL_CHARACTERS.test(value), field, "must not contain control characters");
   }
 
   expectedVersion(field: string, value: bigint): this {
@@ -58,7 +59,11 @@ export class Violations {
   }
 
   totalSegments(field: string, value: number): number {
-    this.check(value >= 0 && value <= MAX_SEGMENTS, field, `must be between 1 and ${MAX_SEGMENTS} (0 means ${DEFAULT_SEGMENTS})`);
+    this.check(
+      value >= 0 && value <= MAX_SEGMENTS,
+      field,
+      `must be between 1 and ${MAX_SEGMENTS} (0 means ${DEFAULT_SEGMENTS})`,
+    );
     return value === 0 ? DEFAULT_SEGMENTS : value;
   }
 

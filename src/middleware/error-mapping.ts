@@ -48,7 +48,10 @@ export function grpcCodeName(code: Code | undefined): string {
 }
 
 function errorInfo(reason: string, metadata: Readonly<Record<string, string>>): OutgoingDetail {
-  return { desc: ErrorInfoSchema, value: create(ErrorInfoSchema, { reason, domain: ERROR_DOMAIN, metadata: { ...metadata } }) };
+  return {
+    desc: ErrorInfoSchema,
+    value: create(ErrorInfoSchema, { reason, domain: ERROR_DOMAIN, metadata: { ...metadata } }),
+  };
 }
 
 function fromDomain(err: DomainError): ConnectError {
@@ -56,11 +59,16 @@ function fromDomain(err: DomainError): ConnectError {
   if (err.violations.length > 0) {
     details.push({
       desc: BadRequestSchema,
-      value: create(BadRequestSchema, { fieldViolations: err.violations.map((v) => ({ field: v.field, description: v.description })) }),
+      value: create(BadRequestSchema, {
+        fieldViolations: err.violations.map((v) => ({ field: v.field, description: v.description })),
+      }),
     });
   }
   if (err.retryAfterMs !== undefined) {
-    details.push({ desc: RetryInfoSchema, value: create(RetryInfoSchema, { retryDelay: durationFromMs(err.retryAfterMs) }) });
+    details.push({
+      desc: RetryInfoSchema,
+      value: create(RetryInfoSchema, { retryDelay: durationFromMs(err.retryAfterMs) }),
+    });
   }
   return new ConnectError(err.message, CODE_OF[err.reason], undefined, details, err);
 }

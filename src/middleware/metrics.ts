@@ -1,5 +1,5 @@
 /** Prometheus RPC metrics: counts and latency by method and code (prom-client). */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { BreakerState } from "../resilience/circuit-breaker.js";
 import type { StoreOperationEvent } from "../store/dynamo.js";
 import { grpcCodeName } from "./error-mapping.js";

@@ -61,7 +61,9 @@ export function wrapService<S extends DescService>(
         for (const f of finishers) f(mapped);
         throw mapped;
       }
-      return (e: ConnectError | undefined) => finishers.forEach((f) => f(e));
+      return (e: ConnectError | undefined) => {
+        for (const f of finishers) f(e);
+      };
     };
     const fail = (err: unknown, ctx: HandlerContext, finish: (e: ConnectError | undefined) => void): never => {
       const mapped = toConnectError(err, ctx.signal);

@@ -9,19 +9,27 @@
  * balance can never go negative whatever the concurrency.
  */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { GetCommand, NumberValue, PutCommand, QueryCommand, ScanCommand, TransactGetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  GetCommand,
+  NumberValue,
+  PutCommand,
+  QueryCommand,
+  ScanCommand,
+  TransactGetCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
 import type { Account, BalanceChange, NewAccount, Transfer, TransferCommand } from "../domain/accounts.js";
-import { fromNanos, MAX_UNITS, moneyToDecimal, NANOS_PER_UNIT, toNanos, type Money } from "../domain/money.js";
+import { fromNanos, MAX_UNITS, type Money, moneyToDecimal, NANOS_PER_UNIT, toNanos } from "../domain/money.js";
 import { readBigInt, readMoney, readString, type Stored } from "./attributes.js";
-import { itemAtFailure, withSignal, type StoreClient } from "./dynamo.js";
+import { itemAtFailure, type StoreClient, withSignal } from "./dynamo.js";
 import { DomainError } from "./errors.js";
 import type { Idempotency } from "./idempotency.js";
 import { timeOrderedId } from "./ids.js";
-import { pageOf, type PageTokenCodec } from "./page-token.js";
+import type { Page } from "./inventory-store.js";
+import { type PageTokenCodec, pageOf } from "./page-token.js";
 import { parallelScan } from "./parallel-scan.js";
 import { createReadModifyWrite } from "./read-modify-write.js";
-import { interpretCancellation, transactWrite, type GuardedWrite, type TransactItem } from "./transact.js";
-import type { Page } from "./inventory-store.js";
+import { type GuardedWrite, interpretCancellation, type TransactItem, transactWrite } from "./transact.js";
 
 export interface AccountStoreOptions {
   client: StoreClient;
@@ -88,10 +96,14 @@ function insufficientFunds(accountId: string, requested: Money, available: Money
 }
 
 function balanceCeiling(accountId: string): DomainError {
-  return new DomainError("INVALID_FIELD", `amount would take the balance of account ${accountId} above ${MAX_UNITS} units`, {
-    metadata: { account_id: accountId, field: "amount" },
-    violations: [{ field: "amount", description: `would take the balance of ${accountId} above ${MAX_UNITS} units` }],
-  });
+  return new DomainError(
+    "INVALID_FIELD",
+    `amount would take the balance of account ${accountId} above ${MAX_UNITS} units`,
+    {
+      metadata: { account_id: accountId, field: "amount" },
+      violations: [{ field: "amount", description: `would take the balance of ${accountId} above ${MAX_UNITS} units` }],
+    },
+  );
 }
 
 // ---- pure request builders -------------------------------------------------------------
@@ -101,8 +113,19 @@ function balanceCeiling(accountId: string): DomainError {
  * the same currency under the balance ceiling. Each condition's failure is told apart
  * from the item as it was (ReturnValuesOnConditionCheckFailure), not guessed.
  */
-export function balanceUpdate(table: string, accountId: string, amount: Money, direction: "debit" | "credit", now: string): TransactItem {
-  const values: Record<string, unknown> = { ":amount": decimal(amount), ":currency": amount.currencyCode, ":one": 1n, ":now": now };
+export function balanceUpdate(
+  table: string,
+  accountId: string,
+  amount: Money,
+  direction: "debit" | "credit",
+  now: string,
+): TransactItem {
+  const values: Record<string, unknown> = {
+    ":amount": decimal(amount),
+    ":currency": amount.currencyCode,
+    ":one": 1n,
+    ":now": now,
+  };
   let condition = "attribute_exists(account_id) AND currency = :currency";
   if (direction === "debit") {
     condition += " AND balance >= :amount";
@@ -114,7 +137,9 @@ export function balanceUpdate(table: string, accountId: string, amount: Money, d
     Update: {
       TableName: table,
       Key: { account_id: accountId },
-      UpdateExpression: `SET balance = balance ${direction === "debit" ? "-" : "+"} :amount, version = version + :one, updated_at = :now`,
+      UpdateExpression:
+        `SET balance = balance ${direction === "debit" ? "-" : "+"} :amount, ` +
+        "version = version + :one, updated_at = :now",
       ConditionExpression: condition,
       ExpressionAttributeValues: values,
     },
@@ -153,9 +178,19 @@ export function transferWrites(tables: AccountStoreOptions["tables"], t: Transfe
     },
   });
   return [
-    { item: balanceUpdate(tables.accounts, t.fromAccountId, t.amount, "debit", t.createdAt), onConditionFailed: balanceFailure(t.fromAccountId, t.amount, "debit", "from") },
-    { item: balanceUpdate(tables.accounts, t.toAccountId, t.amount, "credit", t.createdAt), onConditionFailed: balanceFailure(t.toAccountId, t.amount, "credit", "to") },
-    { item: { Put: { TableName: tables.transfers, Item: record, ConditionExpression: "attribute_not_exists(transfer_id)" } } },
+    {
+      item: balanceUpdate(tables.accounts, t.fromAccountId, t.amount, "debit", t.createdAt),
+      onConditionFailed: balanceFailure(t.fromAccountId, t.amount, "debit", "from"),
+    },
+    {
+      item: balanceUpdate(tables.accounts, t.toAccountId, t.amount, "credit", t.createdAt),
+      onConditionFailed: balanceFailure(t.toAccountId, t.amount, "credit", "to"),
+    },
+    {
+      item: {
+        Put: { TableName: tables.transfers, Item: record, ConditionExpression: "attribute_not_exists(transfer_id)" },
+      },
+    },
     ledger(t.fromAccountId, "DEBIT"),
     ledger(t.toAccountId, "CREDIT"),
   ];
@@ -172,7 +207,10 @@ export function createAccountStore(options: AccountStoreOptions) {
 
   async function readAccount(accountId: string, signal: AbortSignal | undefined): Promise<Account> {
     const out = await client.call((doc) =>
-      doc.send(new GetCommand({ TableName: tables.accounts, Key: { account_id: accountId }, ConsistentRead: true }), withSignal(signal)),
+      doc.send(
+        new GetCommand({ TableName: tables.accounts, Key: { account_id: accountId }, ConsistentRead: true }),
+        withSignal(signal),
+      ),
     );
     if (!out.Item) throw accountNotFound(accountId);
     return accountFromStored(out.Item);
@@ -218,15 +256,27 @@ export function createAccountStore(options: AccountStoreOptions) {
     const nanos = toNanos(current.balance) + (direction === "credit" ? toNanos(amount) : -toNanos(amount));
     if (nanos < 0n) throw insufficientFunds(current.accountId, amount, current.balance);
     if (nanos > MAX_BALANCE_NANOS) throw balanceCeiling(current.accountId);
-    return { ...current, balance: fromNanos(amount.currencyCode, nanos), version: current.version + 1n, updatedAt: now() };
+    return {
+      ...current,
+      balance: fromNanos(amount.currencyCode, nanos),
+      version: current.version + 1n,
+      updatedAt: now(),
+    };
   }
 
-  async function changeBalance(change: BalanceChange, direction: "debit" | "credit", signal: AbortSignal | undefined): Promise<Account> {
+  async function changeBalance(
+    change: BalanceChange,
+    direction: "debit" | "credit",
+    signal: AbortSignal | undefined,
+  ): Promise<Account> {
     if (change.requestId === "") {
       const update = balanceUpdate(tables.accounts, change.accountId, change.amount, direction, now()).Update!;
       try {
         const out = await client.callAtMostOnce((doc) =>
-          doc.send(new UpdateCommand({ ...update, ReturnValues: "ALL_NEW", ReturnValuesOnConditionCheckFailure: "ALL_OLD" }), withSignal(signal)),
+          doc.send(
+            new UpdateCommand({ ...update, ReturnValues: "ALL_NEW", ReturnValuesOnConditionCheckFailure: "ALL_OLD" }),
+            withSignal(signal),
+          ),
         );
         return accountFromStored(out.Attributes ?? {});
       } catch (err) {
@@ -236,7 +286,11 @@ export function createAccountStore(options: AccountStoreOptions) {
       }
     }
     const operation = direction === "credit" ? "Deposit" : "Withdraw";
-    const request = { requestId: change.requestId, operation, command: { accountId: change.accountId, amount: change.amount } };
+    const request = {
+      requestId: change.requestId,
+      operation,
+      command: { accountId: change.accountId, amount: change.amount },
+    };
     return idempotency.run<Account>(request, signal, (record) =>
       readModifyWrite({
         key: change.accountId,
@@ -248,7 +302,12 @@ export function createAccountStore(options: AccountStoreOptions) {
             Key: { account_id: current.accountId },
             UpdateExpression: "SET balance = :balance, version = :next, updated_at = :now",
             ConditionExpression: "version = :read",
-            ExpressionAttributeValues: { ":balance": decimal(next.balance), ":next": next.version, ":now": next.updatedAt, ":read": current.version },
+            ExpressionAttributeValues: {
+              ":balance": decimal(next.balance),
+              ":next": next.version,
+              ":now": next.updatedAt,
+              ":read": current.version,
+            },
           },
         }),
         record,
@@ -272,12 +331,19 @@ export function createAccountStore(options: AccountStoreOptions) {
         }
         return account;
       }
-      const request = { requestId: a.requestId, operation: "OpenAccount", command: { accountId: a.accountId, owner: a.owner, initialBalance: a.initialBalance } };
+      const request = {
+        requestId: a.requestId,
+        operation: "OpenAccount",
+        command: { accountId: a.accountId, owner: a.owner, initialBalance: a.initialBalance },
+      };
       return idempotency.run<Account>(request, signal, async (record) => {
         const account = openedAccount(a);
         await transactWrite(
           client,
-          [{ item: { Put: putAccount(account) }, onConditionFailed: () => accountExists(account.accountId) }, record(account)],
+          [
+            { item: { Put: putAccount(account) }, onConditionFailed: () => accountExists(account.accountId) },
+            record(account),
+          ],
           // Per attempt: each attempt carries its own times (and generated id).
           { signal, tokenSeed: `${a.requestId}#${account.accountId}#${account.createdAt}` },
         );
@@ -315,15 +381,26 @@ export function createAccountStore(options: AccountStoreOptions) {
 
     async getTransfer(transferId: string, signal?: AbortSignal): Promise<Transfer> {
       const out = await client.call((doc) =>
-        doc.send(new GetCommand({ TableName: tables.transfers, Key: { transfer_id: transferId }, ConsistentRead: true }), withSignal(signal)),
+        doc.send(
+          new GetCommand({ TableName: tables.transfers, Key: { transfer_id: transferId }, ConsistentRead: true }),
+          withSignal(signal),
+        ),
       );
       if (!out.Item) {
-        throw new DomainError("TRANSFER_NOT_FOUND", `transfer ${transferId} does not exist`, { metadata: { transfer_id: transferId } });
+        throw new DomainError("TRANSFER_NOT_FOUND", `transfer ${transferId} does not exist`, {
+          metadata: { transfer_id: transferId },
+        });
       }
       return transferFromStored(out.Item);
     },
 
-    async listTransfers(accountId: string, pageSize: number, pageToken: string, newestFirst: boolean, signal?: AbortSignal): Promise<Page<Transfer>> {
+    async listTransfers(
+      accountId: string,
+      pageSize: number,
+      pageToken: string,
+      newestFirst: boolean,
+      signal?: AbortSignal,
+    ): Promise<Page<Transfer>> {
       const query = { op: "ListTransfers", table: tables.ledger, accountId, newestFirst };
       const startKey = pageTokens.decode(query, pageToken);
       const out = await client.call((doc) =>
@@ -340,7 +417,10 @@ export function createAccountStore(options: AccountStoreOptions) {
           withSignal(signal),
         ),
       );
-      const page = pageOf(out.Items ?? [], pageSize, out.LastEvaluatedKey, (s) => ({ account_id: s["account_id"], entry_key: s["entry_key"] }));
+      const page = pageOf(out.Items ?? [], pageSize, out.LastEvaluatedKey, (s) => ({
+        account_id: s["account_id"],
+        entry_key: s["entry_key"],
+      }));
       return { items: page.items.map(transferFromStored), nextPageToken: pageTokens.encode(query, page.lastKey) };
     },
 
@@ -349,7 +429,9 @@ export function createAccountStore(options: AccountStoreOptions) {
       try {
         const out = await client.call((doc) =>
           doc.send(
-            new TransactGetCommand({ TransactItems: accountIds.map((id) => ({ Get: { TableName: tables.accounts, Key: { account_id: id } } })) }),
+            new TransactGetCommand({
+              TransactItems: accountIds.map((id) => ({ Get: { TableName: tables.accounts, Key: { account_id: id } } })),
+            }),
             withSignal(signal),
           ),
         );
@@ -366,7 +448,14 @@ export function createAccountStore(options: AccountStoreOptions) {
       return parallelScan(totalSegments, async (segment, startKey) => {
         const out = await client.call((doc) =>
           doc.send(
-            new ScanCommand({ TableName: tables.accounts, ConsistentRead: true, Segment: segment, TotalSegments: totalSegments, Limit: 100, ExclusiveStartKey: startKey }),
+            new ScanCommand({
+              TableName: tables.accounts,
+              ConsistentRead: true,
+              Segment: segment,
+              TotalSegments: totalSegments,
+              Limit: 100,
+              ExclusiveStartKey: startKey,
+            }),
             withSignal(signal),
           ),
         );
@@ -375,7 +464,10 @@ export function createAccountStore(options: AccountStoreOptions) {
     },
 
     /** Sums every balance per currency in exact nanos; reads only the two attributes needed. */
-    async auditBalances(totalSegments: number, signal?: AbortSignal): Promise<{ accountsScanned: bigint; totals: Money[] }> {
+    async auditBalances(
+      totalSegments: number,
+      signal?: AbortSignal,
+    ): Promise<{ accountsScanned: bigint; totals: Money[] }> {
       const totals = new Map<string, bigint>();
       let accountsScanned = 0n;
       const pages = parallelScan(totalSegments, async (segment, startKey) => {
@@ -405,7 +497,9 @@ export function createAccountStore(options: AccountStoreOptions) {
       }
       return {
         accountsScanned,
-        totals: [...totals.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([currency, nanos]) => fromNanos(currency, nanos)),
+        totals: [...totals.entries()]
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([currency, nanos]) => fromNanos(currency, nanos)),
       };
     },
   };

@@ -3,9 +3,10 @@
  * full jitter, bounded). Keys still unprocessed after the last attempt fail the call with
  * THROTTLED: an item is never dropped silently.
  */
-import { BatchGetCommand } from "@aws-sdk/lib-dynamodb";
+
 import { setTimeout as sleep } from "node:timers/promises";
-import { withSignal, type StoreClient } from "./dynamo.js";
+import { BatchGetCommand } from "@aws-sdk/lib-dynamodb";
+import { type StoreClient, withSignal } from "./dynamo.js";
 import { DomainError } from "./errors.js";
 
 export const BATCH_GET_LIMIT = 100;
@@ -42,10 +43,14 @@ export async function batchGet(
     let pending: Record<string, unknown>[] = group;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt >= attempts) {
-        throw new DomainError("THROTTLED", `${pending.length} keys stayed unprocessed after ${attempts} attempts; retry later`, {
-          retryAfterMs: 1000,
-          metadata: { unprocessed: String(pending.length) },
-        });
+        throw new DomainError(
+          "THROTTLED",
+          `${pending.length} keys stayed unprocessed after ${attempts} attempts; retry later`,
+          {
+            retryAfterMs: 1000,
+            metadata: { unprocessed: String(pending.length) },
+          },
+        );
       }
       if (attempt > 0) await sleep(fullJitterDelay(attempt, baseMs), undefined, signal ? { signal } : {});
       const out = await client.call((doc) =>

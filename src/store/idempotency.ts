@@ -10,9 +10,10 @@
  * A repeat is recognised when its attempt fails: on the record's condition, or on the
  * state the first attempt changed (the money already moved, the version already bumped).
  */
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+
 import { createHash } from "node:crypto";
-import { withSignal, type StoreClient } from "./dynamo.js";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { type StoreClient, withSignal } from "./dynamo.js";
 import { DomainError } from "./errors.js";
 import { canonicalJson, decodeSnapshot, encodeSnapshot } from "./snapshot.js";
 import type { GuardedWrite } from "./transact.js";
@@ -42,7 +43,9 @@ class RequestIdTaken extends Error {
 }
 
 export function fingerprint(request: IdempotentRequest): string {
-  return createHash("sha256").update(canonicalJson([request.operation, request.command])).digest("base64url");
+  return createHash("sha256")
+    .update(canonicalJson([request.operation, request.command]))
+    .digest("base64url");
 }
 
 export function createIdempotency(client: StoreClient, table: string, now: () => Date = () => new Date()): Idempotency {
@@ -103,15 +106,21 @@ export function createIdempotency(client: StoreClient, table: string, now: () =>
         // state it changed — e.g. the money it moved) made our attempt fail. If the twin
         // recorded a result, that result is our answer too. Checked for every domain
         // failure, because which condition DynamoDB reports first is not ours to choose.
-        const taken = err instanceof RequestIdTaken || (err instanceof Error && err.name === "IdempotentParameterMismatchException");
+        const taken =
+          err instanceof RequestIdTaken ||
+          (err instanceof Error && err.name === "IdempotentParameterMismatchException");
         if (!taken && !(err instanceof DomainError)) throw err;
         const twin = await prior<T>(request.requestId, print, signal);
         if (twin !== undefined) return twin;
         if (!taken) throw err;
-        throw new DomainError("TRANSACTION_CONFLICT", "a concurrent request with this request_id is in progress; retry", {
-          retryAfterMs: 50,
-          cause: err,
-        });
+        throw new DomainError(
+          "TRANSACTION_CONFLICT",
+          "a concurrent request with this request_id is in progress; retry",
+          {
+            retryAfterMs: 50,
+            cause: err,
+          },
+        );
       }
     },
   };

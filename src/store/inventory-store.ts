@@ -4,17 +4,18 @@
  * Each request is built by a pure function (unit-tested in test/store/inventory-requests.test.ts)
  * and sent by a thin method here; conditional-check failures become domain errors.
  */
-import { DeleteCommand, GetCommand, NumberValue, PutCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { DeleteCommand, GetCommand, NumberValue, PutCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { InventoryItem, InventoryItemView, NewItem, StockAdjustment } from "../domain/inventory.js";
 import { MAX_QUANTITY } from "../domain/inventory.js";
-import { moneyToDecimal, type Money } from "../domain/money.js";
+import { type Money, moneyToDecimal } from "../domain/money.js";
 import { readBigInt, readMoney, readString, type Stored } from "./attributes.js";
 import { batchGet } from "./batch.js";
-import { itemAtFailure, withSignal, type StoreClient } from "./dynamo.js";
+import { itemAtFailure, type StoreClient, withSignal } from "./dynamo.js";
 import { DomainError, invalidField } from "./errors.js";
 import type { Idempotency } from "./idempotency.js";
-import { pageOf, type PageTokenCodec } from "./page-token.js";
+import { type PageTokenCodec, pageOf } from "./page-token.js";
 import { parallelScan } from "./parallel-scan.js";
 import { buildProjection, type ProjectionAllowList } from "./projection.js";
 import { createReadModifyWrite } from "./read-modify-write.js";
@@ -72,11 +73,21 @@ export function itemNotFound(sku: string): DomainError {
   return new DomainError("ITEM_NOT_FOUND", `item ${sku} does not exist`, { metadata: { sku } });
 }
 
-export function versionMismatch(metadata: Record<string, string>, expected: bigint, actual: bigint | undefined): DomainError {
+export function versionMismatch(
+  metadata: Record<string, string>,
+  expected: bigint,
+  actual: bigint | undefined,
+): DomainError {
   return new DomainError(
     "VERSION_MISMATCH",
     `expected_version ${expected} does not match the current version ${actual ?? "unknown"}`,
-    { metadata: { ...metadata, expected_version: String(expected), ...(actual !== undefined ? { actual_version: String(actual) } : {}) } },
+    {
+      metadata: {
+        ...metadata,
+        expected_version: String(expected),
+        ...(actual !== undefined ? { actual_version: String(actual) } : {}),
+      },
+    },
   );
 }
 
@@ -84,7 +95,13 @@ export function outOfStock(sku: string, requested: bigint, available: bigint | u
   return new DomainError(
     "OUT_OF_STOCK",
     `not enough stock of ${sku}: requested ${requested}${available !== undefined ? `, available ${available}` : ""}`,
-    { metadata: { sku, requested: String(requested), ...(available !== undefined ? { available: String(available) } : {}) } },
+    {
+      metadata: {
+        sku,
+        requested: String(requested),
+        ...(available !== undefined ? { available: String(available) } : {}),
+      },
+    },
   );
 }
 
@@ -159,7 +176,12 @@ export function replaceStockRequest(table: string, current: InventoryItem, next:
 }
 
 export function updatePriceRequest(table: string, sku: string, price: Money, expectedVersion: bigint, now: string) {
-  const values: Record<string, unknown> = { ":price": decimal(price), ":currency": price.currencyCode, ":one": 1n, ":now": now };
+  const values: Record<string, unknown> = {
+    ":price": decimal(price),
+    ":currency": price.currencyCode,
+    ":one": 1n,
+    ":now": now,
+  };
   let condition = "attribute_exists(sku)";
   if (expectedVersion !== 0n) {
     condition += " AND version = :expected";
@@ -232,7 +254,9 @@ export function createInventoryStore(options: InventoryStoreOptions) {
 
   async function adjustOnce(a: StockAdjustment, signal: AbortSignal | undefined): Promise<InventoryItem> {
     try {
-      const out = await client.callAtMostOnce((doc) => doc.send(new UpdateCommand(adjustStockRequest(table, a, now())), withSignal(signal)));
+      const out = await client.callAtMostOnce((doc) =>
+        doc.send(new UpdateCommand(adjustStockRequest(table, a, now())), withSignal(signal)),
+      );
       return itemFromStored(out.Attributes ?? {});
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
@@ -244,7 +268,11 @@ export function createInventoryStore(options: InventoryStoreOptions) {
 
   /** With a request_id the result is stored with the change (read-modify-write.ts). */
   function adjustIdempotent(a: StockAdjustment, signal: AbortSignal | undefined): Promise<InventoryItem> {
-    const request = { requestId: a.requestId, operation: "AdjustStock", command: { sku: a.sku, delta: a.delta, expectedVersion: a.expectedVersion } };
+    const request = {
+      requestId: a.requestId,
+      operation: "AdjustStock",
+      command: { sku: a.sku, delta: a.delta, expectedVersion: a.expectedVersion },
+    };
     return idempotency.run<InventoryItem>(request, signal, (record) =>
       readModifyWrite({
         key: a.sku,
@@ -281,14 +309,25 @@ export function createInventoryStore(options: InventoryStoreOptions) {
     async getItem(sku: string, readMask: readonly string[], signal?: AbortSignal): Promise<InventoryItemView> {
       const projection = buildProjection(readMask, ITEM_PROJECTION, ["sku"]);
       const out = await client.call((doc) =>
-        doc.send(new GetCommand({ TableName: table, Key: { sku }, ConsistentRead: true, ...projection }), withSignal(signal)),
+        doc.send(
+          new GetCommand({ TableName: table, Key: { sku }, ConsistentRead: true, ...projection }),
+          withSignal(signal),
+        ),
       );
       if (!out.Item) throw itemNotFound(sku);
       return viewFromStored(out.Item);
     },
 
-    async batchGetItems(skus: readonly string[], signal?: AbortSignal): Promise<{ items: InventoryItem[]; missingSkus: string[] }> {
-      const found = await batchGet(client, table, skus.map((sku) => ({ sku })), signal);
+    async batchGetItems(
+      skus: readonly string[],
+      signal?: AbortSignal,
+    ): Promise<{ items: InventoryItem[]; missingSkus: string[] }> {
+      const found = await batchGet(
+        client,
+        table,
+        skus.map((sku) => ({ sku })),
+        signal,
+      );
       const bySku = new Map(found.map((s) => [readString(s, "sku"), itemFromStored(s)]));
       return {
         items: skus.flatMap((sku) => bySku.get(sku) ?? []),
@@ -313,10 +352,18 @@ export function createInventoryStore(options: InventoryStoreOptions) {
       return a.requestId === "" ? adjustOnce(a, signal) : adjustIdempotent(a, signal);
     },
 
-    async updatePrice(sku: string, price: Money, expectedVersion: bigint, signal?: AbortSignal): Promise<InventoryItem> {
+    async updatePrice(
+      sku: string,
+      price: Money,
+      expectedVersion: bigint,
+      signal?: AbortSignal,
+    ): Promise<InventoryItem> {
       try {
         const out = await client.callAtMostOnce((doc) =>
-          doc.send(new UpdateCommand(updatePriceRequest(table, sku, price, expectedVersion, now())), withSignal(signal)),
+          doc.send(
+            new UpdateCommand(updatePriceRequest(table, sku, price, expectedVersion, now())),
+            withSignal(signal),
+          ),
         );
         return itemFromStored(out.Attributes ?? {});
       } catch (err) {
@@ -326,7 +373,9 @@ export function createInventoryStore(options: InventoryStoreOptions) {
 
     async deleteItem(sku: string, expectedVersion: bigint, signal?: AbortSignal): Promise<InventoryItem> {
       try {
-        const out = await client.callAtMostOnce((doc) => doc.send(new DeleteCommand(deleteItemRequest(table, sku, expectedVersion)), withSignal(signal)));
+        const out = await client.callAtMostOnce((doc) =>
+          doc.send(new DeleteCommand(deleteItemRequest(table, sku, expectedVersion)), withSignal(signal)),
+        );
         return itemFromStored(out.Attributes ?? {});
       } catch (err) {
         throw versionedWriteFailure(err, sku, expectedVersion);
@@ -337,7 +386,14 @@ export function createInventoryStore(options: InventoryStoreOptions) {
       return parallelScan(totalSegments, async (segment, startKey) => {
         const out = await client.call((doc) =>
           doc.send(
-            new ScanCommand({ TableName: table, ConsistentRead: true, Segment: segment, TotalSegments: totalSegments, Limit: 100, ExclusiveStartKey: startKey }),
+            new ScanCommand({
+              TableName: table,
+              ConsistentRead: true,
+              Segment: segment,
+              TotalSegments: totalSegments,
+              Limit: 100,
+              ExclusiveStartKey: startKey,
+            }),
             withSignal(signal),
           ),
         );

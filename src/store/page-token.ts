@@ -19,7 +19,11 @@ export interface PageTokenCodec {
 }
 
 function queryDigest(query: QueryIdentity): string {
-  const canonical = JSON.stringify(Object.keys(query).sort().map((k) => [k, query[k] ?? null]));
+  const canonical = JSON.stringify(
+    Object.keys(query)
+      .sort()
+      .map((k) => [k, query[k] ?? null]),
+  );
   return createHash("sha256").update(canonical).digest("base64url").slice(0, 22);
 }
 
@@ -34,9 +38,9 @@ export function createPageTokenCodec(secret: Buffer): PageTokenCodec {
   return {
     encode(query, lastEvaluatedKey) {
       if (lastEvaluatedKey === undefined) return "";
-      const payload = Buffer.from(
-        JSON.stringify({ q: queryDigest(query), k: marshall(lastEvaluatedKey) }),
-      ).toString("base64url");
+      const payload = Buffer.from(JSON.stringify({ q: queryDigest(query), k: marshall(lastEvaluatedKey) })).toString(
+        "base64url",
+      );
       return `${payload}.${sign(payload).toString("base64url")}`;
     },
     decode(query, token) {

@@ -5,10 +5,11 @@
  * the version read, so a concurrent writer makes it fail and we read again; the per-key
  * queue keeps writers in this process from racing each other at all (key-lock.ts).
  */
+
+import type { StoreClient } from "./dynamo.js";
 import { DomainError } from "./errors.js";
 import { createKeyLock } from "./key-lock.js";
-import { transactWrite, type GuardedWrite, type TransactItem } from "./transact.js";
-import type { StoreClient } from "./dynamo.js";
+import { type GuardedWrite, type TransactItem, transactWrite } from "./transact.js";
 
 /** Attempts against writers in other processes before answering ABORTED. */
 export const MAX_OPTIMISTIC_ATTEMPTS = 8;
@@ -48,7 +49,16 @@ export function createReadModifyWrite(client: StoreClient) {
         try {
           await transactWrite(
             client,
-            [{ item: op.write(current, next), onConditionFailed: () => ((lostRace = true), new Error("version changed")) }, op.record(next)],
+            [
+              {
+                item: op.write(current, next),
+                onConditionFailed: () => {
+                  lostRace = true;
+                  return new Error("version changed");
+                },
+              },
+              op.record(next),
+            ],
             { signal: op.signal, tokenSeed: `${op.requestId}#${current.version}` },
           );
           return next;

@@ -3,9 +3,7 @@
  * later. bigint ↔ {"$bigint": "digits"}; everything else is plain JSON.
  */
 export function encodeSnapshot(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    typeof v === "bigint" ? { $bigint: v.toString() } : v,
-  );
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? { $bigint: v.toString() } : v));
 }
 
 export function decodeSnapshot<T>(text: string): T {

@@ -5,16 +5,16 @@
  */
 import {
   CreateTableCommand,
+  type CreateTableCommandInput,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
-  ResourceInUseException,
-  ResourceNotFoundException,
-  UpdateTimeToLiveCommand,
-  waitUntilTableExists,
-  type CreateTableCommandInput,
   type DynamoDBClient,
   type KeySchemaElement,
+  ResourceInUseException,
+  ResourceNotFoundException,
   type TableDescription,
+  UpdateTimeToLiveCommand,
+  waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 
 /** Every table's full name (prefix applied) and the one index name. Frozen. */
@@ -55,8 +55,7 @@ const LONGEST_BASE = Math.max(...Object.values(BASE_NAMES).map((n) => n.length))
 export function tableNames(prefix: string): TableNames {
   if (!PREFIX_PATTERN.test(prefix) || prefix.length + LONGEST_BASE > MAX_TABLE_NAME) {
     throw new RangeError(
-      "table prefix must match [A-Za-z0-9_.-] and be at most " +
-        `${MAX_TABLE_NAME - LONGEST_BASE} characters`,
+      `table prefix must match [A-Za-z0-9_.-] and be at most ${MAX_TABLE_NAME - LONGEST_BASE} characters`,
     );
   }
   return Object.freeze({
@@ -147,10 +146,7 @@ export function tableDefinitions(prefix: string): readonly TableDefinition[] {
  * How an existing table differs from its definition in what the code relies on (key
  * schema, index names and keys); undefined when it matches. Pure.
  */
-export function schemaMismatch(
-  definition: TableDefinition,
-  table: TableDescription,
-): string | undefined {
+export function schemaMismatch(definition: TableDefinition, table: TableDescription): string | undefined {
   const keys = (schema: readonly KeySchemaElement[] | undefined): string =>
     (schema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).join(",");
   const want = keys(definition.create.KeySchema);
@@ -160,10 +156,7 @@ export function schemaMismatch(
     const found = table.GlobalSecondaryIndexes?.find((g) => g.IndexName === index.IndexName);
     if (found === undefined) return `index ${index.IndexName} is missing`;
     if (keys(found.KeySchema) !== keys(index.KeySchema)) {
-      return (
-        `index ${index.IndexName} has keys ${keys(found.KeySchema)}, ` +
-        `expected ${keys(index.KeySchema)}`
-      );
+      return `index ${index.IndexName} has keys ${keys(found.KeySchema)}, ` + `expected ${keys(index.KeySchema)}`;
     }
   }
   return undefined;

@@ -3,10 +3,11 @@
  * write says which domain error its own condition means (given the item as it was, from
  * ReturnValuesOnConditionCheckFailure), and the first failed condition wins.
  */
-import { TransactionCanceledException, type AttributeValue } from "@aws-sdk/client-dynamodb";
-import { TransactWriteCommand, type TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
+
 import { createHash, randomUUID } from "node:crypto";
-import { itemAtFailure, withSignal, type StoreClient } from "./dynamo.js";
+import { type AttributeValue, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { TransactWriteCommand, type TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
+import { itemAtFailure, type StoreClient, withSignal } from "./dynamo.js";
 import { DomainError } from "./errors.js";
 
 export type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
@@ -37,20 +38,30 @@ export function clientRequestToken(seed: string | undefined): string {
 }
 
 function withOldValues(item: TransactItem): TransactItem {
-  const kind = item.Put ? "Put" : item.Update ? "Update" : item.Delete ? "Delete" : item.ConditionCheck ? "ConditionCheck" : undefined;
+  const kind = item.Put
+    ? "Put"
+    : item.Update
+      ? "Update"
+      : item.Delete
+        ? "Delete"
+        : item.ConditionCheck
+          ? "ConditionCheck"
+          : undefined;
   if (kind === undefined) return item;
   return { [kind]: { ...item[kind], ReturnValuesOnConditionCheckFailure: "ALL_OLD" } } as TransactItem;
 }
 
-export async function transactWrite(client: StoreClient, writes: GuardedWrite[], options: TransactOptions = {}): Promise<void> {
+export async function transactWrite(
+  client: StoreClient,
+  writes: GuardedWrite[],
+  options: TransactOptions = {},
+): Promise<void> {
   const input: TransactWriteCommandInput = {
     TransactItems: writes.map((w) => (w.onConditionFailed ? withOldValues(w.item) : w.item)),
     ClientRequestToken: clientRequestToken(options.tokenSeed),
   };
   try {
-    await client.call((doc) =>
-      doc.send(new TransactWriteCommand(input), withSignal(options.signal)),
-    );
+    await client.call((doc) => doc.send(new TransactWriteCommand(input), withSignal(options.signal)));
   } catch (err) {
     throw interpretCancellation(err, writes);
   }
@@ -60,7 +71,10 @@ export function interpretCancellation(err: unknown, writes: GuardedWrite[]): unk
   if (!(err instanceof TransactionCanceledException)) {
     // TransactionInProgress: another call with the same ClientRequestToken is still running
     // (a twin of this request); the SDK already retried it. Both are "retry shortly".
-    if (err instanceof Error && (err.name === "TransactionConflictException" || err.name === "TransactionInProgressException")) {
+    if (
+      err instanceof Error &&
+      (err.name === "TransactionConflictException" || err.name === "TransactionInProgressException")
+    ) {
       return conflict(err);
     }
     return err;
@@ -77,11 +91,13 @@ export function interpretCancellation(err: unknown, writes: GuardedWrite[]): unk
   const codes = new Set(reasons.map((r) => r.Code));
   if (codes.has("TransactionConflict")) return conflict(err);
   if (codes.has("ThrottlingError") || codes.has("ProvisionedThroughputExceeded")) {
-    return new DomainError("THROTTLED", "the store is throttling requests; retry later", { retryAfterMs: 1000, cause: err });
+    return new DomainError("THROTTLED", "the store is throttling requests; retry later", {
+      retryAfterMs: 1000,
+      cause: err,
+    });
   }
   return err;
 }
-
 
 function conflict(cause: unknown): DomainError {
   return new DomainError("TRANSACTION_CONFLICT", "a concurrent transaction touched the same data; retry", {

@@ -12,14 +12,14 @@
 import type { Readable } from "node:stream";
 import {
   create,
-  fromBinary,
-  toBinary,
   type DescMessage,
   type DescMethod,
   type DescService,
   type FileRegistry,
+  fromBinary,
   type MessageInitShape,
   type MessageShape,
+  toBinary,
 } from "@bufbuild/protobuf";
 import { Code, ConnectError, createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
@@ -39,7 +39,10 @@ export type ServiceRegistration = {
  * methods take S's request types, which (function parameters being contravariant) are
  * not assignable to the generic DescService's.
  */
-export function serviceRegistration<S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): ServiceRegistration {
+export function serviceRegistration<S extends DescService>(
+  service: S,
+  impl: Partial<ServiceImpl<S>>,
+): ServiceRegistration {
   return { service, impl: impl as unknown as ServiceRegistration["impl"] };
 }
 
@@ -100,7 +103,10 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   const maxTimeoutMs = options.maxTimeoutMs ?? defaultMaxTimeoutMs;
   const reflection = createReflectionServices(options.registry ?? createServiceRegistry());
   for (const { service, impl } of [...options.services, ...reflection]) {
-    server.addService(rawServiceDefinition(service), createHandlers(service, impl, { maxTimeoutMs, onUndecodable: options.onUndecodable }));
+    server.addService(
+      rawServiceDefinition(service),
+      createHandlers(service, impl, { maxTimeoutMs, onUndecodable: options.onUndecodable }),
+    );
   }
   const health = new HealthImplementation();
   health.addToServer(server);
@@ -142,9 +148,11 @@ export function createGrpcServiceDefinition(service: DescService): grpc.ServiceD
   for (const method of service.methods) {
     definition[method.localName] = {
       ...methodAttributes(method),
-      requestSerialize: (m) => asBuffer(toBinary(method.input, create(method.input, m as MessageInitShape<DescMessage>))),
+      requestSerialize: (m) =>
+        asBuffer(toBinary(method.input, create(method.input, m as MessageInitShape<DescMessage>))),
       requestDeserialize: (b) => fromBinary(method.input, b),
-      responseSerialize: (m) => asBuffer(toBinary(method.output, create(method.output, m as MessageInitShape<DescMessage>))),
+      responseSerialize: (m) =>
+        asBuffer(toBinary(method.output, create(method.output, m as MessageInitShape<DescMessage>))),
       responseDeserialize: (b) => fromBinary(method.output, b),
     };
   }
@@ -177,7 +185,13 @@ function decode<Desc extends DescMessage>(schema: Desc, bytes: Uint8Array): Mess
   try {
     return fromBinary(schema, bytes);
   } catch (err) {
-    throw new ConnectError(`invalid request: cannot decode ${schema.typeName}`, Code.InvalidArgument, undefined, undefined, err);
+    throw new ConnectError(
+      `invalid request: cannot decode ${schema.typeName}`,
+      Code.InvalidArgument,
+      undefined,
+      undefined,
+      err,
+    );
   }
 }
 
@@ -250,7 +264,11 @@ export function metadataFromHeaders(headers: Headers): grpc.Metadata {
 function statusOf(err: unknown, ctx: HandlerContext): grpc.StatusObject {
   const error = asConnectError(err, ctx.signal);
   const trailer = setTrailerStatus(new Headers(ctx.responseTrailer), error);
-  return { code: error.code as number as grpc.status, details: error.rawMessage, metadata: metadataFromHeaders(trailer) };
+  return {
+    code: error.code as number as grpc.status,
+    details: error.rawMessage,
+    metadata: metadataFromHeaders(trailer),
+  };
 }
 
 function asConnectError(err: unknown, signal: AbortSignal): ConnectError {
@@ -333,13 +351,15 @@ function openCall(call: SurfaceCall, method: DescMethod, maxTimeoutMs: number): 
 
 /** Sends ctx.responseHeader as initial metadata, if the handler set any (grpc-js sends it once). */
 function sendResponseHeader(call: SurfaceCall, ctx: HandlerContext): void {
-  let any = false;
-  ctx.responseHeader.forEach(() => (any = true));
-  if (any) call.sendMetadata(metadataFromHeaders(ctx.responseHeader));
+  if (ctx.responseHeader.keys().next().done !== true) call.sendMetadata(metadataFromHeaders(ctx.responseHeader));
 }
 
 /** Decoded request messages, read on demand; ends early with the signal's reason. */
-async function* readRequests(call: Readable, schema: DescMessage, signal: AbortSignal): AsyncGenerator<MessageShape<DescMessage>> {
+async function* readRequests(
+  call: Readable,
+  schema: DescMessage,
+  signal: AbortSignal,
+): AsyncGenerator<MessageShape<DescMessage>> {
   try {
     // destroyOnReturn false: a handler that stops reading must not destroy a bidi call's
     // writable side with it.
@@ -373,7 +393,12 @@ function drained(call: WritableCall, signal: AbortSignal): Promise<void> {
  * instead of growing memory. Stops pulling, and return()s the iterator so the producer's
  * finally blocks run, when the call is aborted or fails.
  */
-async function writeResponses(call: WritableCall, method: DescMethod, ctx: HandlerContext, responses: unknown): Promise<void> {
+async function writeResponses(
+  call: WritableCall,
+  method: DescMethod,
+  ctx: HandlerContext,
+  responses: unknown,
+): Promise<void> {
   const iterator = (responses as AsyncIterable<unknown>)[Symbol.asyncIterator]();
   try {
     for (;;) {
@@ -403,7 +428,12 @@ function endStream(call: WritableCall, scope: CallScope, failed: boolean, error:
   }
 }
 
-function answerUnary(call: SurfaceCall, callback: grpc.sendUnaryData<Buffer>, scope: CallScope, outcome: Outcome): void {
+function answerUnary(
+  call: SurfaceCall,
+  callback: grpc.sendUnaryData<Buffer>,
+  scope: CallScope,
+  outcome: Outcome,
+): void {
   if (scope.clientGone) return;
   sendResponseHeader(call, scope.ctx);
   if (outcome.ok) callback(null, outcome.bytes, metadataFromHeaders(scope.ctx.responseTrailer));
@@ -418,7 +448,10 @@ type AnyImpl = (input: unknown, ctx: HandlerContext) => unknown;
  * message on both transports ("commerce.v1.X/Method is not implemented", the method's
  * path), instead of connect's own wording on one and grpc-js's on the other.
  */
-export function withUnimplemented(service: DescService, impl: Partial<ServiceImpl<DescService>>): ServiceImpl<DescService> {
+export function withUnimplemented(
+  service: DescService,
+  impl: Partial<ServiceImpl<DescService>>,
+): ServiceImpl<DescService> {
   const given = impl as Record<string, AnyImpl | undefined>;
   const full: Record<string, AnyImpl> = {};
   for (const method of service.methods) {
@@ -438,7 +471,11 @@ interface CallSettings {
   onUndecodable: GrpcServerOptions["onUndecodable"];
 }
 
-function createHandlers(service: DescService, impl: Partial<ServiceImpl<DescService>>, settings: CallSettings): grpc.UntypedServiceImplementation {
+function createHandlers(
+  service: DescService,
+  impl: Partial<ServiceImpl<DescService>>,
+  settings: CallSettings,
+): grpc.UntypedServiceImplementation {
   const handlers: grpc.UntypedServiceImplementation = {};
   const fns = withUnimplemented(service, impl) as unknown as Record<string, AnyImpl>;
   for (const method of service.methods) {
@@ -468,7 +505,10 @@ function createMethodHandler(method: DescMethod, fn: AnyImpl, settings: CallSett
         void (async () => {
           let outcome: Outcome;
           try {
-            outcome = { ok: true, bytes: encode(method.output, await fn(decodeRequest(call.request, scope.ctx), scope.ctx)) };
+            outcome = {
+              ok: true,
+              bytes: encode(method.output, await fn(decodeRequest(call.request, scope.ctx), scope.ctx)),
+            };
           } catch (error) {
             outcome = { ok: false, error };
           }

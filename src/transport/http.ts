@@ -7,10 +7,17 @@
  * Pinned by the HTTP tests in test/transport/grpc-adapter.test.ts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { fromBinary } from "@bufbuild/protobuf";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:https";
 import type { DescMethod } from "@bufbuild/protobuf";
-import { Code, ConnectError, createConnectRouter, createHandlerContext, type HandlerContext, type Interceptor } from "@connectrpc/connect";
+import { fromBinary } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  createConnectRouter,
+  createHandlerContext,
+  type HandlerContext,
+  type Interceptor,
+} from "@connectrpc/connect";
 import {
   createAsyncIterable,
   readAllBytes,
@@ -25,8 +32,8 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "@connectrpc/connect-node";
+import { defaultMaxMessageBytes, defaultMaxTimeoutMs, type ServiceRegistration, withUnimplemented } from "./grpc.js";
 import type { ServerTls } from "./tls.js";
-import { defaultMaxMessageBytes, defaultMaxTimeoutMs, withUnimplemented, type ServiceRegistration } from "./grpc.js";
 
 export interface HttpServerOptions {
   services: ServiceRegistration[];
@@ -69,7 +76,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   for (const { service, impl } of options.services) router.service(service, withUnimplemented(service, impl));
   // What connectNodeAdapter does (path → handler, universal request/response), with each
   // handler behind rejectUndecodableProto.
-  const handlers = new Map(router.handlers.map((h) => [h.requestPath, rejectUndecodableProto(h, readMaxBytes, options.onUndecodable)]));
+  const handlers = new Map(
+    router.handlers.map((h) => [h.requestPath, rejectUndecodableProto(h, readMaxBytes, options.onUndecodable)]),
+  );
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const uHandler = handlers.get(req.url?.split("?", 2)[0] ?? "");
     if (!uHandler) {
@@ -84,7 +93,11 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const tls = options.tls;
   if (tls === undefined) return createServer(handler);
   return createTlsServer(
-    { key: tls.key, cert: tls.cert, ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) },
+    {
+      key: tls.key,
+      cert: tls.cert,
+      ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+    },
     handler,
   );
 }
@@ -131,7 +144,10 @@ function rejectUndecodableProto(
     try {
       fromBinary(uHandler.method.input, bytes);
     } catch {
-      return refuse(req, new ConnectError(`invalid request: cannot decode ${uHandler.method.input.typeName}`, Code.InvalidArgument));
+      return refuse(
+        req,
+        new ConnectError(`invalid request: cannot decode ${uHandler.method.input.typeName}`, Code.InvalidArgument),
+      );
     }
     return uHandler({ ...req, body: createAsyncIterable([bytes]) });
   };
@@ -172,7 +188,10 @@ export function listenHttp(server: HttpServer, host: string, port: number): Prom
 function capDeadline(capMs: number): Interceptor {
   return (next) => (req) => {
     const cap = new AbortController();
-    const timer = setTimeout(() => cap.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded)), capMs);
+    const timer = setTimeout(
+      () => cap.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded)),
+      capMs,
+    );
     const stop = () => clearTimeout(timer);
     if (req.signal.aborted) stop();
     else req.signal.addEventListener("abort", stop, { once: true });

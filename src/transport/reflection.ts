@@ -10,7 +10,7 @@
  * stream; a request with no question ends the stream with INVALID_ARGUMENT.
  * Pinned by test/transport/reflection.test.ts.
  */
-import { createFileRegistry, toBinary, type DescFile, type DescService, type FileRegistry } from "@bufbuild/protobuf";
+import { createFileRegistry, type DescFile, type DescService, type FileRegistry, toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { file_commerce_v1_account_service } from "../gen/commerce/v1/account_service_pb.js";
@@ -87,7 +87,10 @@ function indexSymbols(registry: FileRegistry): Map<string, DescFile> {
 const encoded = new WeakMap<DescFile, Uint8Array>();
 function encodeFile(file: DescFile): Uint8Array {
   let bytes = encoded.get(file);
-  if (bytes === undefined) encoded.set(file, (bytes = toBinary(FileDescriptorProtoSchema, file.proto)));
+  if (bytes === undefined) {
+    bytes = toBinary(FileDescriptorProtoSchema, file.proto);
+    encoded.set(file, bytes);
+  }
   return bytes;
 }
 
@@ -126,7 +129,9 @@ const notFound = (what: string): MessageResponse => ({
 /** Answers reflection questions from one registry; shared by both protocol versions. */
 export function createReflectionAnswerer(registry: FileRegistry): (request: ReflectionRequest) => MessageResponse {
   const symbols = indexSymbols(registry);
-  const services = [...registry].filter((t): t is DescService => t.kind === "service").map((s) => ({ name: s.typeName }));
+  const services = [...registry]
+    .filter((t): t is DescService => t.kind === "service")
+    .map((s) => ({ name: s.typeName }));
   return (request) => {
     const q = request.messageRequest;
     switch (q.case) {
@@ -134,11 +139,15 @@ export function createReflectionAnswerer(registry: FileRegistry): (request: Refl
         return { case: "listServicesResponse", value: { service: services } };
       case "fileByFilename": {
         const file = registry.getFile(q.value);
-        return file ? { case: "fileDescriptorResponse", value: { fileDescriptorProto: withDependencies(file) } } : notFound(`file ${q.value}`);
+        return file
+          ? { case: "fileDescriptorResponse", value: { fileDescriptorProto: withDependencies(file) } }
+          : notFound(`file ${q.value}`);
       }
       case "fileContainingSymbol": {
         const file = symbols.get(q.value);
-        return file ? { case: "fileDescriptorResponse", value: { fileDescriptorProto: withDependencies(file) } } : notFound(`symbol ${q.value}`);
+        return file
+          ? { case: "fileDescriptorResponse", value: { fileDescriptorProto: withDependencies(file) } }
+          : notFound(`symbol ${q.value}`);
       }
       case "fileContainingExtension": {
         const { containingType, extensionNumber } = q.value;

@@ -12,5 +12,9 @@ export interface ServerTls {
 /** grpc-js credentials: insecure without TLS, TLS with it, client certs checked with a CA. */
 export function grpcCredentials(tls: ServerTls | undefined): grpc.ServerCredentials {
   if (tls === undefined) return grpc.ServerCredentials.createInsecure();
-  return grpc.ServerCredentials.createSsl(tls.clientCa ?? null, [{ private_key: tls.key, cert_chain: tls.cert }], tls.clientCa !== undefined);
+  return grpc.ServerCredentials.createSsl(
+    tls.clientCa ?? null,
+    [{ private_key: tls.key, cert_chain: tls.cert }],
+    tls.clientCa !== undefined,
+  );
 }

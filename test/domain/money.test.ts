@@ -1,6 +1,13 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { addMoney, decimalToNanos, fromNanos, moneyViolations, nanosToDecimal, toNanos } from "../../src/domain/money.js";
+import {
+  addMoney,
+  decimalToNanos,
+  fromNanos,
+  moneyViolations,
+  nanosToDecimal,
+  toNanos,
+} from "../../src/domain/money.js";
 
 const nanoAmount = fc.bigInt({ min: -(10n ** 27n) + 1n, max: 10n ** 27n - 1n });
 
@@ -41,10 +48,14 @@ describe("money", () => {
     expect(moneyViolations("amount", undefined)).toEqual([{ field: "amount", description: "is required" }]);
     const bad = moneyViolations("amount", { currencyCode: "eur", units: 1n, nanos: -5 });
     expect(bad.map((v) => v.field)).toEqual(["amount.currency_code", "amount.nanos"]);
-    expect(moneyViolations("amount", { currencyCode: "EUR", units: 0n, nanos: 1_000_000_000 })[0]?.field).toBe("amount.nanos");
+    expect(moneyViolations("amount", { currencyCode: "EUR", units: 0n, nanos: 1_000_000_000 })[0]?.field).toBe(
+      "amount.nanos",
+    );
     expect(moneyViolations("amount", { currencyCode: "EUR", units: 0n, nanos: 0 }, { positive: true })).toEqual([
       { field: "amount", description: "must be greater than zero" },
     ]);
-    expect(moneyViolations("amount", { currencyCode: "EUR", units: -1n, nanos: 0 }, { nonNegative: true })[0]?.description).toMatch(/negative/);
+    expect(
+      moneyViolations("amount", { currencyCode: "EUR", units: -1n, nanos: 0 }, { nonNegative: true })[0]?.description,
+    ).toMatch(/negative/);
   });
 });

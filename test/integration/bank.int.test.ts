@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toNanos } from "../../src/domain/money.js";
 import { AccountService, type Transfer } from "../../src/gen/commerce/v1/account_service_pb.js";
-import { startHarness, type Harness } from "../support/harness.js";
+import { type Harness, startHarness } from "../support/harness.js";
 import { failure, grpcClient, isRpcFailure, type RpcClient } from "../support/rpc-client.js";
 
 const A = AccountService.method;
@@ -25,7 +25,11 @@ afterAll(async () => {
   await h?.stop();
 });
 
-const eur = (nanos: bigint) => ({ currencyCode: "EUR", units: nanos / 1_000_000_000n, nanos: Number(nanos % 1_000_000_000n) });
+const eur = (nanos: bigint) => ({
+  currencyCode: "EUR",
+  units: nanos / 1_000_000_000n,
+  nanos: Number(nanos % 1_000_000_000n),
+});
 
 async function allLedger(client: RpcClient, accountId: string): Promise<Transfer[]> {
   const out: Transfer[] = [];
@@ -39,12 +43,22 @@ async function allLedger(client: RpcClient, accountId: string): Promise<Transfer
 }
 
 describe("bank", () => {
-  it(`${TRANSFERS} random transfers from ${CLIENTS} clients, ${RESENT_SHARE * 100}% re-sent: money conserved, each applied once`, async () => {
+  const title = `${TRANSFERS} random transfers from ${CLIENTS} clients, ${RESENT_SHARE * 100}% re-sent`;
+  it(`${title}: money conserved, each applied once`, async () => {
     // Opening balances with nano parts; the workload below comes from a fixed seed.
-    const openings = Array.from({ length: ACCOUNTS }, (_, i) => BigInt(1000 + i * 137) * 1_000_000_000n + BigInt(i * 100_000_001));
+    const openings = Array.from(
+      { length: ACCOUNTS },
+      (_, i) => BigInt(1000 + i * 137) * 1_000_000_000n + BigInt(i * 100_000_001),
+    );
     const ids: string[] = [];
     for (const [i, opening] of openings.entries()) {
-      const res = await h.grpc.unary(A.openAccount, { accountId: `bank-${i}`, owner: `owner ${i}`, currencyCode: "EUR", initialBalance: eur(opening), requestId: `bank-open-${i}` });
+      const res = await h.grpc.unary(A.openAccount, {
+        accountId: `bank-${i}`,
+        owner: `owner ${i}`,
+        currencyCode: "EUR",
+        initialBalance: eur(opening),
+        requestId: `bank-open-${i}`,
+      });
       ids.push(res.account!.accountId);
     }
     const openingTotal = openings.reduce((a, b) => a + b, 0n);
@@ -54,7 +68,10 @@ describe("bank", () => {
       fc.record({
         from: fc.nat(ACCOUNTS - 1),
         shift: fc.integer({ min: 1, max: ACCOUNTS - 1 }),
-        nanos: fc.oneof(fc.bigInt({ min: 1n, max: 300n * 1_000_000_000n }), fc.bigInt({ min: 5_000n * 1_000_000_000n, max: 9_000n * 1_000_000_000n })),
+        nanos: fc.oneof(
+          fc.bigInt({ min: 1n, max: 300n * 1_000_000_000n }),
+          fc.bigInt({ min: 5_000n * 1_000_000_000n, max: 9_000n * 1_000_000_000n }),
+        ),
         resend: fc.double({ min: 0, max: 1, noNaN: true }),
         concurrentResend: fc.boolean(),
       }),
@@ -67,7 +84,12 @@ describe("bank", () => {
       const from = ids[p.from]!;
       const to = ids[(p.from + p.shift) % ACCOUNTS]!;
       try {
-        const res = await client.unary(A.transfer, { fromAccountId: from, toAccountId: to, amount: eur(p.nanos), requestId });
+        const res = await client.unary(A.transfer, {
+          fromAccountId: from,
+          toAccountId: to,
+          amount: eur(p.nanos),
+          requestId,
+        });
         return { requestId, transfer: res.transfer! };
       } catch (e) {
         if (!isRpcFailure(e)) throw e;
@@ -101,7 +123,10 @@ describe("bank", () => {
             const resend = p.resend < RESENT_SHARE;
             if (resend && p.concurrentResend) {
               // The retry races the original, from another client.
-              const [x, y] = await Promise.all([send(client, p, requestId), send(clients[(c + 1) % CLIENTS]!, p, requestId)]);
+              const [x, y] = await Promise.all([
+                send(client, p, requestId),
+                send(clients[(c + 1) % CLIENTS]!, p, requestId),
+              ]);
               outcomes.push(x, y);
             } else {
               outcomes.push(await send(client, p, requestId));
@@ -112,7 +137,7 @@ describe("bank", () => {
       );
     } finally {
       workloadDone = true;
-      clients.forEach((c) => c.close());
+      for (const c of clients) c.close();
     }
     await snapshots;
     expect(snapshotTotals.length).toBeGreaterThan(5);
@@ -162,7 +187,8 @@ describe("bank", () => {
     // ScanAccounts streams each account exactly once, whatever the segmentation.
     for (const totalSegments of [1, 3, 7]) {
       const seen: string[] = [];
-      for await (const batch of h.grpc.serverStream(A.scanAccounts, { totalSegments })) seen.push(...batch.accounts.map((a) => a.accountId));
+      for await (const batch of h.grpc.serverStream(A.scanAccounts, { totalSegments }))
+        seen.push(...batch.accounts.map((a) => a.accountId));
       expect(seen.sort()).toEqual([...ids].sort());
     }
   });
@@ -171,13 +197,49 @@ describe("bank", () => {
     const own = await startHarness();
     try {
       const big = 999_999_999_999_999n;
-      const a = (await own.grpc.unary(A.openAccount, { owner: "a", currencyCode: "JPY", initialBalance: { currencyCode: "JPY", units: big, nanos: 999_999_999 } })).account!;
-      const b = (await own.grpc.unary(A.openAccount, { owner: "b", currencyCode: "JPY", initialBalance: { currencyCode: "JPY", units: 0n, nanos: 100_000_000 } })).account!;
-      const c = (await own.grpc.unary(A.openAccount, { owner: "c", currencyCode: "CHF", initialBalance: { currencyCode: "CHF", units: 0n, nanos: 100_000_000 } })).account!;
-      await own.grpc.unary(A.deposit, { accountId: c.accountId, amount: { currencyCode: "CHF", units: 0n, nanos: 200_000_000 } });
-      expect((await own.grpc.unary(A.getAccount, { accountId: c.accountId })).account!.balance).toEqual({ $typeName: "commerce.v1.Money", currencyCode: "CHF", units: 0n, nanos: 300_000_000 });
-      await own.grpc.unary(A.transfer, { fromAccountId: a.accountId, toAccountId: b.accountId, amount: { currencyCode: "JPY", units: big - 1n, nanos: 999_999_999 }, requestId: "big-1" });
-      await own.grpc.unary(A.transfer, { fromAccountId: b.accountId, toAccountId: a.accountId, amount: { currencyCode: "JPY", units: 0n, nanos: 1 }, requestId: "big-2" });
+      const a = (
+        await own.grpc.unary(A.openAccount, {
+          owner: "a",
+          currencyCode: "JPY",
+          initialBalance: { currencyCode: "JPY", units: big, nanos: 999_999_999 },
+        })
+      ).account!;
+      const b = (
+        await own.grpc.unary(A.openAccount, {
+          owner: "b",
+          currencyCode: "JPY",
+          initialBalance: { currencyCode: "JPY", units: 0n, nanos: 100_000_000 },
+        })
+      ).account!;
+      const c = (
+        await own.grpc.unary(A.openAccount, {
+          owner: "c",
+          currencyCode: "CHF",
+          initialBalance: { currencyCode: "CHF", units: 0n, nanos: 100_000_000 },
+        })
+      ).account!;
+      await own.grpc.unary(A.deposit, {
+        accountId: c.accountId,
+        amount: { currencyCode: "CHF", units: 0n, nanos: 200_000_000 },
+      });
+      expect((await own.grpc.unary(A.getAccount, { accountId: c.accountId })).account!.balance).toEqual({
+        $typeName: "commerce.v1.Money",
+        currencyCode: "CHF",
+        units: 0n,
+        nanos: 300_000_000,
+      });
+      await own.grpc.unary(A.transfer, {
+        fromAccountId: a.accountId,
+        toAccountId: b.accountId,
+        amount: { currencyCode: "JPY", units: big - 1n, nanos: 999_999_999 },
+        requestId: "big-1",
+      });
+      await own.grpc.unary(A.transfer, {
+        fromAccountId: b.accountId,
+        toAccountId: a.accountId,
+        amount: { currencyCode: "JPY", units: 0n, nanos: 1 },
+        requestId: "big-2",
+      });
       const [ga, gb] = (await own.grpc.unary(A.getBalances, { accountIds: [a.accountId, b.accountId] })).accounts;
       expect(ga!.balance).toMatchObject({ units: 1n, nanos: 1 });
       // b: 0.1 + (big - 1 + 0.999999999) - 0.000000001 = big + 0.099999998
@@ -191,7 +253,11 @@ describe("bank", () => {
 
       // Ten accounts near the balance ceiling: their sum outgrows int64 units.
       for (let i = 0; i < 10; i++) {
-        await own.grpc.unary(A.openAccount, { owner: "max", currencyCode: "XAU", initialBalance: { currencyCode: "XAU", units: 999_999_999_999_999_999n } });
+        await own.grpc.unary(A.openAccount, {
+          owner: "max",
+          currencyCode: "XAU",
+          initialBalance: { currencyCode: "XAU", units: 999_999_999_999_999_999n },
+        });
       }
       for (const c of own.clients) {
         const f = await failure(() => c.unary(A.auditBalances, {}));

@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { toNanos } from "../../src/domain/money.js";
 import { AccountService } from "../../src/gen/commerce/v1/account_service_pb.js";
 import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
-import { startFaultProxy, type FaultProxy } from "../support/fault-proxy.js";
-import { startHarness, type Harness } from "../support/harness.js";
-import { failure, isRpcFailure, type RpcClient } from "../support/rpc-client.js";
+import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
+import { type Harness, startHarness } from "../support/harness.js";
+import { failure, isRpcFailure, type RpcClient, type RpcFailure } from "../support/rpc-client.js";
 
 const A = AccountService.method;
 const I = InventoryService.method;
@@ -46,20 +46,53 @@ describe("under injected faults", () => {
   it("moves money exactly once when transactions are throttled or their answers lost", async () => {
     proxy.rules = [];
     const ids: string[] = [];
-    for (let i = 0; i < 4; i++) ids.push((await h.grpc.unary(A.openAccount, { accountId: `f-${i}`, owner: "f", currencyCode: "EUR", initialBalance: eur(1000n) })).account!.accountId);
+    for (let i = 0; i < 4; i++)
+      ids.push(
+        (
+          await h.grpc.unary(A.openAccount, {
+            accountId: `f-${i}`,
+            owner: "f",
+            currencyCode: "EUR",
+            initialBalance: eur(1000n),
+          })
+        ).account!.accountId,
+      );
     proxy.rules = [
       { operation: "TransactWriteItems", kind: "ambiguous", rate: 0.25 },
       { kind: "throttle", rate: 0.2 },
     ];
-    const sent = Array.from({ length: 120 }, (_, i) => ({ from: ids[i % 4]!, to: ids[(i + 1 + (i % 3)) % 4]!, units: BigInt(1 + (i % 7)), requestId: `f-t-${i}` }));
+    const sent = Array.from({ length: 120 }, (_, i) => ({
+      from: ids[i % 4]!,
+      to: ids[(i + 1 + (i % 3)) % 4]!,
+      units: BigInt(1 + (i % 7)),
+      requestId: `f-t-${i}`,
+    }));
     const clients: RpcClient[] = h.clients;
     const results = await Promise.all(
       sent.map((t, i) =>
-        withRetries(() => clients[i % 2]!.unary(A.transfer, { fromAccountId: t.from, toAccountId: t.to, amount: eur(t.units), requestId: t.requestId })),
+        withRetries(() =>
+          clients[i % 2]!.unary(A.transfer, {
+            fromAccountId: t.from,
+            toAccountId: t.to,
+            amount: eur(t.units),
+            requestId: t.requestId,
+          }),
+        ),
       ),
     );
     // Every caller got its transfer once, a retry re-sent it with the same request_id.
-    const replays = await Promise.all(sent.map((t) => withRetries(() => h.grpc.unary(A.transfer, { fromAccountId: t.from, toAccountId: t.to, amount: eur(t.units), requestId: t.requestId }))));
+    const replays = await Promise.all(
+      sent.map((t) =>
+        withRetries(() =>
+          h.grpc.unary(A.transfer, {
+            fromAccountId: t.from,
+            toAccountId: t.to,
+            amount: eur(t.units),
+            requestId: t.requestId,
+          }),
+        ),
+      ),
+    );
     expect(replays.map((r) => r.transfer?.transferId)).toEqual(results.map((r) => r.transfer?.transferId));
     expect(proxy.injected.ambiguous).toBeGreaterThan(5);
     expect(proxy.injected.throttle).toBeGreaterThan(5);
@@ -74,7 +107,8 @@ describe("under injected faults", () => {
     for (const a of snapshot.accounts) expect(toNanos(a.balance!), a.accountId).toBe(expected.get(a.accountId));
     const ledger = new Set<string>();
     for (const id of ids) {
-      for (const t of (await h.grpc.unary(A.listTransfers, { accountId: id, pageSize: 1000 })).transfers) ledger.add(t.transferId);
+      for (const t of (await h.grpc.unary(A.listTransfers, { accountId: id, pageSize: 1000 })).transfers)
+        ledger.add(t.transferId);
     }
     expect(ledger.size).toBe(sent.length);
   });
@@ -87,7 +121,11 @@ describe("under injected faults", () => {
       { kind: "throttle", rate: 0.15 },
     ];
     await Promise.all(
-      Array.from({ length: 60 }, (_, i) => withRetries(() => h.clients[i % 2]!.unary(I.adjustStock, { sku: "fault-stock", delta: -1n, requestId: `fs-${i % 40}` }))),
+      Array.from({ length: 60 }, (_, i) =>
+        withRetries(() =>
+          h.clients[i % 2]!.unary(I.adjustStock, { sku: "fault-stock", delta: -1n, requestId: `fs-${i % 40}` }),
+        ),
+      ),
     );
     proxy.rules = [];
     expect((await h.grpc.unary(I.getItem, { sku: "fault-stock" })).item?.quantity).toBe(60n);
@@ -97,7 +135,7 @@ describe("under injected faults", () => {
     proxy.rules = [];
     await h.grpc.unary(I.createItem, { item: { sku: "fault-once", name: "f", unitPrice: eur(1n), quantity: 10n } });
     proxy.rules = [{ operation: "UpdateItem", kind: "ambiguous", rate: 1 }];
-    let lost;
+    let lost: RpcFailure;
     try {
       lost = await failure(() => h.grpc.unary(I.adjustStock, { sku: "fault-once", delta: -1n }));
     } finally {
@@ -111,7 +149,8 @@ describe("under injected faults", () => {
     // Throttling alone is retried inside (it is never applied), so the call succeeds.
     proxy.rules = [{ operation: "UpdateItem", kind: "throttle", rate: 0.5 }];
     try {
-      for (let i = 0; i < 5; i++) await withRetries(() => h.grpc.unary(I.adjustStock, { sku: "fault-once", delta: -1n }));
+      for (let i = 0; i < 5; i++)
+        await withRetries(() => h.grpc.unary(I.adjustStock, { sku: "fault-once", delta: -1n }));
     } finally {
       proxy.rules = [];
     }

@@ -1,12 +1,12 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { Code } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
-import { startHarness, type Harness } from "../support/harness.js";
-import { failure } from "../support/rpc-client.js";
 import { OrderService } from "../../src/gen/commerce/v1/order_service_pb.js";
-import { Code } from "@connectrpc/connect";
+import { type Harness, startHarness } from "../support/harness.js";
+import { failure } from "../support/rpc-client.js";
 
 const M = InventoryService.method;
 const ITEMS = 2000;
@@ -19,7 +19,9 @@ beforeAll(async () => {
   for (let i = 0; i < skus.length; i += 25) {
     await Promise.all(
       skus.slice(i, i + 25).map((sku) =>
-        h.grpc.unary(M.createItem, { item: { sku, name: sku, unitPrice: { currencyCode: "USD", units: 1n }, quantity: 1n } }),
+        h.grpc.unary(M.createItem, {
+          item: { sku, name: sku, unitPrice: { currencyCode: "USD", units: 1n }, quantity: 1n },
+        }),
       ),
     );
   }
@@ -55,16 +57,30 @@ describe("ScanItems", () => {
 describe("interop", () => {
   it("refuses undecodable bytes with INVALID_ARGUMENT on both ports, and logs and counts them", async () => {
     const counted = async () =>
-      Number(/rpc_server_handled_total\{method="commerce.v1.InventoryService\/GetItem",code="INVALID_ARGUMENT"\} (\d+)/.exec(await h.metrics.registry.metrics())?.[1] ?? 0);
+      Number(
+        /rpc_server_handled_total\{method="commerce.v1.InventoryService\/GetItem",code="INVALID_ARGUMENT"\} (\d+)/.exec(
+          await h.metrics.registry.metrics(),
+        )?.[1] ?? 0,
+      );
     const before = await counted();
     const truncated = Buffer.from([0x0a, 0x05, 0x61]); // field 1 claims 5 bytes, 1 follows
     const raw = new grpc.Client(h.grpcAddress, grpc.credentials.createInsecure());
     const code = await new Promise<number>((resolve) =>
-      raw.makeUnaryRequest("/commerce.v1.InventoryService/GetItem", (b: Buffer) => b, (b: Buffer) => b, truncated, (err) => resolve(err?.code ?? 0)),
+      raw.makeUnaryRequest(
+        "/commerce.v1.InventoryService/GetItem",
+        (b: Buffer) => b,
+        (b: Buffer) => b,
+        truncated,
+        (err) => resolve(err?.code ?? 0),
+      ),
     );
     raw.close();
     expect(code).toBe(grpc.status.INVALID_ARGUMENT);
-    const res = await fetch(`${h.httpUrl}/commerce.v1.InventoryService/GetItem`, { method: "POST", headers: { "content-type": "application/proto" }, body: truncated });
+    const res = await fetch(`${h.httpUrl}/commerce.v1.InventoryService/GetItem`, {
+      method: "POST",
+      headers: { "content-type": "application/proto" },
+      body: truncated,
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { code: string }).code).toBe("invalid_argument");
     expect(await counted()).toBe(before + 2);
@@ -114,6 +130,8 @@ describe("interop", () => {
       '{"sku":"scan-00042"}',
       `http://${h.grpcAddress}/commerce.v1.InventoryService/GetItem`,
     ]);
-    expect(JSON.parse(got.stdout)).toMatchObject({ item: { sku: "scan-00042", quantity: "1", unitPrice: { currencyCode: "USD", units: "1" } } });
+    expect(JSON.parse(got.stdout)).toMatchObject({
+      item: { sku: "scan-00042", quantity: "1", unitPrice: { currencyCode: "USD", units: "1" } },
+    });
   });
 });

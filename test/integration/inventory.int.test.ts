@@ -1,7 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
-import { startHarness, type Harness } from "../support/harness.js";
+import { type Harness, startHarness } from "../support/harness.js";
 import { failure, type RpcClient } from "../support/rpc-client.js";
 
 const M = InventoryService.method;
@@ -18,7 +18,9 @@ afterAll(async () => {
 });
 
 async function createItem(client: RpcClient, s: string, quantity = 10n) {
-  const res = await client.unary(M.createItem, { item: { sku: s, name: `Item ${s}`, unitPrice: eur(12n, 500_000_000), quantity } });
+  const res = await client.unary(M.createItem, {
+    item: { sku: s, name: `Item ${s}`, unitPrice: eur(12n, 500_000_000), quantity },
+  });
   return res.item!;
 }
 
@@ -28,7 +30,12 @@ describe.each(["grpc", "connect"] as const)("InventoryService over %s", (transpo
   it("creates, reads and refuses a duplicate", async () => {
     const s = sku("create");
     const item = await createItem(client(), s);
-    expect(item).toMatchObject({ sku: s, quantity: 10n, version: 1n, unitPrice: { currencyCode: "EUR", units: 12n, nanos: 500_000_000 } });
+    expect(item).toMatchObject({
+      sku: s,
+      quantity: 10n,
+      version: 1n,
+      unitPrice: { currencyCode: "EUR", units: 12n, nanos: 500_000_000 },
+    });
     expect(item.createdAt).toBeDefined();
     const got = await client().unary(M.getItem, { sku: s });
     expect(got.item).toEqual(item);
@@ -70,13 +77,26 @@ describe.each(["grpc", "connect"] as const)("InventoryService over %s", (transpo
     const cases: Array<[() => Promise<unknown>, string]> = [
       [() => client().unary(M.createItem, {}), "item"],
       [() => client().unary(M.createItem, { item: { sku: "has space", name: "x", unitPrice: eur(1n) } }), "item.sku"],
-      [() => client().unary(M.createItem, { item: { sku: "x".repeat(65), name: "x", unitPrice: eur(1n) } }), "item.sku"],
+      [
+        () => client().unary(M.createItem, { item: { sku: "x".repeat(65), name: "x", unitPrice: eur(1n) } }),
+        "item.sku",
+      ],
       [() => client().unary(M.createItem, { item: { sku: s, name: "", unitPrice: eur(1n) } }), "item.name"],
       [() => client().unary(M.createItem, { item: { sku: s, name: "x" } }), "item.unit_price"],
-      [() => client().unary(M.createItem, { item: { sku: s, name: "x", unitPrice: { currencyCode: "eu", units: 1n } } }), "item.unit_price.currency_code"],
+      [
+        () =>
+          client().unary(M.createItem, { item: { sku: s, name: "x", unitPrice: { currencyCode: "eu", units: 1n } } }),
+        "item.unit_price.currency_code",
+      ],
       [() => client().unary(M.createItem, { item: { sku: s, name: "x", unitPrice: eur(-1n) } }), "item.unit_price"],
-      [() => client().unary(M.createItem, { item: { sku: s, name: "x", unitPrice: eur(1n, -5) } }), "item.unit_price.nanos"],
-      [() => client().unary(M.createItem, { item: { sku: s, name: "x", unitPrice: eur(1n), quantity: -1n } }), "item.quantity"],
+      [
+        () => client().unary(M.createItem, { item: { sku: s, name: "x", unitPrice: eur(1n, -5) } }),
+        "item.unit_price.nanos",
+      ],
+      [
+        () => client().unary(M.createItem, { item: { sku: s, name: "x", unitPrice: eur(1n), quantity: -1n } }),
+        "item.quantity",
+      ],
       [() => client().unary(M.getItem, { sku: "" }), "sku"],
       [() => client().unary(M.adjustStock, { sku: s, delta: 0n }), "delta"],
       [() => client().unary(M.adjustStock, { sku: s, delta: 1n, expectedVersion: -1n }), "expected_version"],
@@ -91,7 +111,10 @@ describe.each(["grpc", "connect"] as const)("InventoryService over %s", (transpo
       const f = await failure(call);
       expect(f.code, field).toBe(Code.InvalidArgument);
       expect(f.errorInfo?.reason, field).toBe("INVALID_FIELD");
-      expect(f.badRequest?.fieldViolations.map((v) => v.field), field).toContain(field);
+      expect(
+        f.badRequest?.fieldViolations.map((v) => v.field),
+        field,
+      ).toContain(field);
       expect(f.message, field).toContain(field);
     }
     expect((await failure(() => client().unary(M.getItem, { sku: s }))).code).toBe(Code.NotFound);
@@ -112,11 +135,19 @@ describe.each(["grpc", "connect"] as const)("InventoryService over %s", (transpo
     expect(down.item).toMatchObject({ quantity: 10n, version: 3n });
     const short = await failure(() => client().unary(M.adjustStock, { sku: s, delta: -11n }));
     expect(short.code).toBe(Code.FailedPrecondition);
-    expect(short.errorInfo).toMatchObject({ reason: "OUT_OF_STOCK", metadata: { sku: s, requested: "11", available: "10" } });
+    expect(short.errorInfo).toMatchObject({
+      reason: "OUT_OF_STOCK",
+      metadata: { sku: s, requested: "11", available: "10" },
+    });
     const stale = await failure(() => client().unary(M.adjustStock, { sku: s, delta: 1n, expectedVersion: 2n }));
     expect(stale.code).toBe(Code.Aborted);
-    expect(stale.errorInfo).toMatchObject({ reason: "VERSION_MISMATCH", metadata: { sku: s, expected_version: "2", actual_version: "3" } });
-    const staleIdem = await failure(() => client().unary(M.adjustStock, { sku: s, delta: 1n, expectedVersion: 2n, requestId: `v-${s}` }));
+    expect(stale.errorInfo).toMatchObject({
+      reason: "VERSION_MISMATCH",
+      metadata: { sku: s, expected_version: "2", actual_version: "3" },
+    });
+    const staleIdem = await failure(() =>
+      client().unary(M.adjustStock, { sku: s, delta: 1n, expectedVersion: 2n, requestId: `v-${s}` }),
+    );
     expect(staleIdem.errorInfo?.reason).toBe("VERSION_MISMATCH");
     expect((await client().unary(M.getItem, { sku: s })).item).toMatchObject({ quantity: 10n, version: 3n });
   });
@@ -141,7 +172,9 @@ describe.each(["grpc", "connect"] as const)("InventoryService over %s", (transpo
     await createItem(client(), s);
     const priced = await client().unary(M.updatePrice, { sku: s, unitPrice: eur(0n, 1), expectedVersion: 1n });
     expect(priced.item).toMatchObject({ version: 2n, unitPrice: { units: 0n, nanos: 1 } });
-    const stale = await failure(() => client().unary(M.updatePrice, { sku: s, unitPrice: eur(3n), expectedVersion: 1n }));
+    const stale = await failure(() =>
+      client().unary(M.updatePrice, { sku: s, unitPrice: eur(3n), expectedVersion: 1n }),
+    );
     expect(stale.errorInfo?.reason).toBe("VERSION_MISMATCH");
     const staleDelete = await failure(() => client().unary(M.deleteItem, { sku: s, expectedVersion: 1n }));
     expect(staleDelete.code).toBe(Code.Aborted);
@@ -206,16 +239,23 @@ describe("ListItems pagination", () => {
 
 describe("stock under concurrency", () => {
   for (const withRequestIds of [false, true]) {
-    it(`200 concurrent AdjustStock(-1) on stock 50 sell exactly 50 (${withRequestIds ? "with" : "without"} request_ids)`, async () => {
+    const mode = withRequestIds ? "with" : "without";
+    it(`200 concurrent AdjustStock(-1) on stock 50 sell exactly 50 (${mode} request_ids)`, async () => {
       const s = sku("race");
       await createItem(h.grpc, s, 50n);
       const results = await Promise.allSettled(
         Array.from({ length: 200 }, (_, i) =>
-          h.clients[i % 2]!.unary(M.adjustStock, { sku: s, delta: -1n, ...(withRequestIds ? { requestId: `race-${s}-${i}` } : {}) }),
+          h.clients[i % 2]!.unary(M.adjustStock, {
+            sku: s,
+            delta: -1n,
+            ...(withRequestIds ? { requestId: `race-${s}-${i}` } : {}),
+          }),
         ),
       );
       const ok = results.filter((r) => r.status === "fulfilled");
-      const rejected = results.flatMap((r) => (r.status === "rejected" ? [r.reason as { errorInfo?: { reason: string } }] : []));
+      const rejected = results.flatMap((r) =>
+        r.status === "rejected" ? [r.reason as { errorInfo?: { reason: string } }] : [],
+      );
       expect(ok).toHaveLength(50);
       expect(rejected).toHaveLength(150);
       expect(new Set(rejected.map((r) => r.errorInfo?.reason))).toEqual(new Set(["OUT_OF_STOCK"]));
@@ -228,7 +268,9 @@ describe("stock under concurrency", () => {
     await createItem(h.grpc, s, 100n);
     const rid = `dup-${s}`;
     const answers = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => h.clients[i % 2]!.unary(M.adjustStock, { sku: s, delta: -7n, requestId: rid })),
+      Array.from({ length: 20 }, (_, i) =>
+        h.clients[i % 2]!.unary(M.adjustStock, { sku: s, delta: -7n, requestId: rid }),
+      ),
     );
     for (const a of answers) expect(a.item).toEqual(answers[0]!.item);
     expect((await h.grpc.unary(M.getItem, { sku: s })).item).toMatchObject({ quantity: 93n, version: 2n });

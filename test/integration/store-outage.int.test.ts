@@ -3,15 +3,16 @@
  * (never INTERNAL, never a hang), the breaker opens and fails fast, health says
  * NOT_SERVING, and everything recovers by itself when the store returns — with the data.
  */
-import { Code } from "@connectrpc/connect";
-import * as grpc from "@grpc/grpc-js";
+
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Code } from "@connectrpc/connect";
+import * as grpc from "@grpc/grpc-js";
 import { afterAll, describe, expect, it } from "vitest";
 import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
-import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from "../../src/store/embedded-dynamodb.js";
-import { startHarness, type Harness } from "../support/harness.js";
+import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from "../../src/store/embedded-dynamodb.js";
+import { type Harness, startHarness } from "../support/harness.js";
 import { failure } from "../support/rpc-client.js";
 
 const M = InventoryService.method;
@@ -57,7 +58,9 @@ describe("store outage", () => {
     engine = await startEmbeddedDynamoDb({ dataDir });
     const port = Number(new URL(engine.endpoint).port);
     h = await startHarness({ endpoint: engine.endpoint, breaker: { volumeThreshold: 4, resetTimeoutMs: 1_000 } });
-    await h.grpc.unary(M.createItem, { item: { sku: "kept", name: "Kept", unitPrice: { currencyCode: "EUR", units: 1n }, quantity: 3n } });
+    await h.grpc.unary(M.createItem, {
+      item: { sku: "kept", name: "Kept", unitPrice: { currencyCode: "EUR", units: 1n }, quantity: 3n },
+    });
     expect(await healthOf(h.grpcAddress)).toBe(1);
 
     await engine.stop();
@@ -74,7 +77,12 @@ describe("store outage", () => {
     );
     expect(open.code).toBe(Code.Unavailable);
     expect(open.retryInfo?.retryDelay?.seconds).toBe(1n);
-    expect(await eventually(() => healthOf(h!.grpcAddress), (s) => s === 2)).toBe(2);
+    expect(
+      await eventually(
+        () => healthOf(h!.grpcAddress),
+        (s) => s === 2,
+      ),
+    ).toBe(2);
 
     // The store comes back on the same port with its data; nobody restarts the service.
     engine = await startEmbeddedDynamoDb({ dataDir, port });
@@ -83,6 +91,11 @@ describe("store outage", () => {
       (r) => (r as { item?: { quantity: bigint } }).item?.quantity === 3n,
     );
     expect(back.item?.quantity).toBe(3n);
-    expect(await eventually(() => healthOf(h!.grpcAddress), (s) => s === 1)).toBe(1);
+    expect(
+      await eventually(
+        () => healthOf(h!.grpcAddress),
+        (s) => s === 1,
+      ),
+    ).toBe(1);
   });
 });

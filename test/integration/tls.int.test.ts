@@ -27,7 +27,15 @@ async function serve(tls: ServerTls) {
   const store = createStoreClient({ endpoint: inject("dynamoEndpoint"), region: "us-east-1", credentials: "local" });
   const prefix = `tls${randomBytes(3).toString("hex")}_`;
   await ensureTables(store.raw, prefix);
-  const app = createApp({ client: store, tables: tableNames(prefix), logger: pino({ level: "silent" }), pageTokenSecret: randomBytes(32), maxMessageBytes: 1 << 20, maxDeadlineMs: 10_000, tls });
+  const app = createApp({
+    client: store,
+    tables: tableNames(prefix),
+    logger: pino({ level: "silent" }),
+    pageTokenSecret: randomBytes(32),
+    maxMessageBytes: 1 << 20,
+    maxDeadlineMs: 10_000,
+    tls,
+  });
   const grpcPort = await listenGrpc(app.grpc.server, "127.0.0.1", 0, grpcCredentials(tls));
   const httpPort = await listenHttp(app.http, "127.0.0.1", 0);
   return {
@@ -61,10 +69,56 @@ function grpcGetItem(port: number, credentials: grpc.ChannelCredentials): Promis
 
 beforeAll(() => {
   const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
-  ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test-ca", "-keyout", "ca.key", "-out", "ca.crt");
-  for (const [name, cn] of [["server", "localhost"], ["client", "checkout-service"]] as const) {
-    ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", `/CN=${cn}`, "-addext", `subjectAltName=DNS:${cn}`, "-keyout", `${name}.key`, "-out", `${name}.csr`);
-    ssl("x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "1", "-copy_extensions", "copy", "-out", `${name}.crt`);
+  ssl(
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-days",
+    "1",
+    "-subj",
+    "/CN=test-ca",
+    "-keyout",
+    "ca.key",
+    "-out",
+    "ca.crt",
+  );
+  for (const [name, cn] of [
+    ["server", "localhost"],
+    ["client", "checkout-service"],
+  ] as const) {
+    ssl(
+      "req",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-subj",
+      `/CN=${cn}`,
+      "-addext",
+      `subjectAltName=DNS:${cn}`,
+      "-keyout",
+      `${name}.key`,
+      "-out",
+      `${name}.csr`,
+    );
+    ssl(
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-days",
+      "1",
+      "-copy_extensions",
+      "copy",
+      "-out",
+      `${name}.crt`,
+    );
   }
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -79,7 +133,11 @@ describe("TLS", () => {
       expect(untrusting.code).toBe(grpc.status.UNAVAILABLE);
       const client = createClient(
         InventoryService,
-        createConnectTransport({ baseUrl: `https://localhost:${server.httpPort}`, httpVersion: "1.1", nodeOptions: { ca: pem("ca.crt") } }),
+        createConnectTransport({
+          baseUrl: `https://localhost:${server.httpPort}`,
+          httpVersion: "1.1",
+          nodeOptions: { ca: pem("ca.crt") },
+        }),
       );
       const e = await client.getItem({ sku: "x" }).catch((x: unknown) => ConnectError.from(x));
       expect((e as ConnectError).code).toBe(Code.NotFound);
@@ -91,13 +149,20 @@ describe("TLS", () => {
   it("requires a client certificate signed by the client CA under mTLS", async () => {
     const server = await serve({ key: pem("server.key"), cert: pem("server.crt"), clientCa: pem("ca.crt") });
     try {
-      const withCert = await grpcGetItem(server.grpcPort, grpc.credentials.createSsl(pem("ca.crt"), pem("client.key"), pem("client.crt")));
+      const withCert = await grpcGetItem(
+        server.grpcPort,
+        grpc.credentials.createSsl(pem("ca.crt"), pem("client.key"), pem("client.crt")),
+      );
       expect(withCert.code).toBe(grpc.status.NOT_FOUND);
       const without = await grpcGetItem(server.grpcPort, grpc.credentials.createSsl(pem("ca.crt")));
       expect(without.code).toBe(grpc.status.UNAVAILABLE);
       const anonymous = createClient(
         InventoryService,
-        createConnectTransport({ baseUrl: `https://localhost:${server.httpPort}`, httpVersion: "1.1", nodeOptions: { ca: pem("ca.crt") } }),
+        createConnectTransport({
+          baseUrl: `https://localhost:${server.httpPort}`,
+          httpVersion: "1.1",
+          nodeOptions: { ca: pem("ca.crt") },
+        }),
       );
       const e = await anonymous.getItem({ sku: "x" }).catch((x: unknown) => ConnectError.from(x));
       expect((e as ConnectError).code).not.toBe(Code.NotFound);

@@ -13,12 +13,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startHarness, type Harness } from "../support/harness.js";
+import { type Harness, startHarness } from "../support/harness.js";
 
 const run = promisify(execFile);
 const PYTHON = "/usr/bin/python3";
 const missing = ["/usr/bin/protoc", "/usr/bin/grpc_python_plugin", PYTHON].filter((p) => !existsSync(p));
-const reason = missing.length > 0 ? `skipped: ${missing.join(", ")} not installed (apt-get install protobuf-compiler protobuf-compiler-grpc python3-grpcio)` : "";
+const reason =
+  missing.length > 0
+    ? `skipped: ${missing.join(", ")} not installed ` +
+      "(apt-get install protobuf-compiler protobuf-compiler-grpc python3-grpcio)"
+    : "";
 if (reason) console.warn(`test/interop/python.int.test.ts ${reason}`);
 
 let h: Harness;
@@ -31,7 +35,15 @@ describe.skipIf(missing.length > 0)("Python grpcio client", () => {
     const template = join(out, "buf.gen.yaml");
     await writeFile(
       template,
-      ["version: v2", "plugins:", "  - protoc_builtin: python", `    out: ${out}/gen`, "  - local: grpc_python_plugin", `    out: ${out}/gen`, ""].join("\n"),
+      [
+        "version: v2",
+        "plugins:",
+        "  - protoc_builtin: python",
+        `    out: ${out}/gen`,
+        "  - local: grpc_python_plugin",
+        `    out: ${out}/gen`,
+        "",
+      ].join("\n"),
     );
     await run("node_modules/.bin/buf", ["generate", "--template", template]);
   });
@@ -54,8 +66,17 @@ describe.skipIf(missing.length > 0)("Python grpcio client", () => {
     expect(Object.keys(takes).sort()).toEqual(["FAILED_PRECONDITION:OUT_OF_STOCK", "OK"]);
     // Exactly 20 request_ids took a unit; a duplicate of one of them answered OK again.
     expect(r["distinct_ok_ids"]).toBe(20);
-    expect(r["out_of_stock"]).toEqual({ code: "FAILED_PRECONDITION", reason: "OUT_OF_STOCK", metadata: { sku: expect.any(String), requested: "1", available: "0" } });
-    expect(r["bad_input"]).toEqual({ code: "INVALID_ARGUMENT", reason: "INVALID_FIELD", domain: "commerce.v1", fields: ["sku"] });
+    expect(r["out_of_stock"]).toEqual({
+      code: "FAILED_PRECONDITION",
+      reason: "OUT_OF_STOCK",
+      metadata: { sku: expect.any(String), requested: "1", available: "0" },
+    });
+    expect(r["bad_input"]).toEqual({
+      code: "INVALID_ARGUMENT",
+      reason: "INVALID_FIELD",
+      domain: "commerce.v1",
+      fields: ["sku"],
+    });
     expect(r["bank_total_nanos"]).toBe(String(3n * 100_000_000_001n));
     expect(r["ledger_transfers"]).toBe(r["distinct_transfers"]);
     expect(r["distinct_transfers"]).toBe(20);

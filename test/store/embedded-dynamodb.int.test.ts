@@ -6,16 +6,11 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer, type AddressInfo } from "node:net";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  DynamoDBClient,
-  GetItemCommand,
-  ListTablesCommand,
-  PutItemCommand,
-} from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import {
   dynamoDbLocalArgs,
@@ -97,9 +92,7 @@ describe("startEmbeddedDynamoDb", () => {
     client = clientFor(second.endpoint);
     try {
       expect(await ensureTables(client, "")).toEqual([]);
-      const got = await client.send(
-        new GetItemCommand({ TableName: names.inventory, Key: { sku: { S: "SKU-1" } } }),
-      );
+      const got = await client.send(new GetItemCommand({ TableName: names.inventory, Key: { sku: { S: "SKU-1" } } }));
       expect(got.Item).toEqual({ sku: { S: "SKU-1" }, name: { S: "kept" } });
     } finally {
       client.destroy();
@@ -219,11 +212,7 @@ describe("launch details (pure)", () => {
   it("builds the JVM arguments for memory and disk", () => {
     const base = { jar: "/d/DynamoDBLocal.jar", libDir: "/d/lib", port: 4567 };
     const inMemory = dynamoDbLocalArgs({ ...base, dbPath: undefined });
-    expect(inMemory.slice(0, 3)).toEqual([
-      "-Djava.library.path=/d/lib",
-      "-jar",
-      "/d/DynamoDBLocal.jar",
-    ]);
+    expect(inMemory.slice(0, 3)).toEqual(["-Djava.library.path=/d/lib", "-jar", "/d/DynamoDBLocal.jar"]);
     for (const flag of ["-sharedDb", "-disableTelemetry", "-inMemory"]) {
       expect(inMemory).toContain(flag);
     }

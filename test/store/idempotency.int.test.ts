@@ -32,7 +32,12 @@ afterAll(() => client?.destroy());
 
 describe("idempotency records", () => {
   it("replay within 24 h, apply again after, and let an expired id carry a new request", async () => {
-    await store.createItem({ sku: "ttl", name: "t", unitPrice: { currencyCode: "EUR", units: 1n, nanos: 0 }, quantity: 10n });
+    await store.createItem({
+      sku: "ttl",
+      name: "t",
+      unitPrice: { currencyCode: "EUR", units: 1n, nanos: 0 },
+      quantity: 10n,
+    });
     const take = (delta: bigint) => store.adjustStock({ sku: "ttl", delta, expectedVersion: 0n, requestId: "ttl-1" });
     const first = await take(-1n);
     expect(first.quantity).toBe(9n);

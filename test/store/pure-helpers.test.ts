@@ -29,7 +29,8 @@ describe("page tokens", () => {
       "a.b.c",
       createPageTokenCodec(Buffer.alloc(32, 8)).encode(query, { account_id: "A1", entry_key: "k" }),
     ];
-    for (const t of bad) expect(() => codec.decode(query, t)).toThrow(expect.objectContaining({ reason: "INVALID_PAGE_TOKEN" }));
+    for (const t of bad)
+      expect(() => codec.decode(query, t)).toThrow(expect.objectContaining({ reason: "INVALID_PAGE_TOKEN" }));
     expect(() => codec.decode({ ...query, account: "A2" }, token)).toThrow(/different query/);
     fc.assert(
       fc.property(fc.string(), (s) => {
@@ -108,15 +109,20 @@ describe("snapshot and key lock", () => {
     const lock = createKeyLock();
     let active = 0;
     let maxActive = 0;
-    const work = () => lock("k", async () => {
-      active++;
-      maxActive = Math.max(maxActive, active);
-      await new Promise((r) => setTimeout(r, 1));
-      active--;
-    });
+    const work = () =>
+      lock("k", async () => {
+        active++;
+        maxActive = Math.max(maxActive, active);
+        await new Promise((r) => setTimeout(r, 1));
+        active--;
+      });
     await Promise.all([work(), work(), work(), lock("other", async () => undefined)]);
     expect(maxActive).toBe(1);
-    await expect(lock("k", async () => { throw new Error("x"); })).rejects.toThrow("x");
+    await expect(
+      lock("k", async () => {
+        throw new Error("x");
+      }),
+    ).rejects.toThrow("x");
     await expect(lock("k", async () => 5)).resolves.toBe(5);
   });
 });

@@ -2,7 +2,12 @@
 import { describe, expect, it } from "vitest";
 import { MAX_QUANTITY } from "../../src/domain/inventory.js";
 import { balanceUpdate, transferWrites } from "../../src/store/account-store.js";
-import { adjustStockRequest, deleteItemRequest, putNewItemRequest, replaceStockRequest } from "../../src/store/inventory-store.js";
+import {
+  adjustStockRequest,
+  deleteItemRequest,
+  putNewItemRequest,
+  replaceStockRequest,
+} from "../../src/store/inventory-store.js";
 
 const eur = (units: bigint, nanos = 0) => ({ currencyCode: "EUR", units, nanos });
 
@@ -23,7 +28,11 @@ describe("inventory requests", () => {
   });
 
   it("creates are conditional and money is an exact decimal", () => {
-    const r = putNewItemRequest("Inventory", { sku: "A", name: "a", unitPrice: eur(0n, 100_000_001), quantity: 1n }, "T");
+    const r = putNewItemRequest(
+      "Inventory",
+      { sku: "A", name: "a", unitPrice: eur(0n, 100_000_001), quantity: 1n },
+      "T",
+    );
     expect(r.ConditionExpression).toBe("attribute_not_exists(sku)");
     expect(String((r.Item.price as { value: string }).value)).toBe("0.100000001");
     expect(deleteItemRequest("Inventory", "A", 0n).ConditionExpression).toBe("attribute_exists(sku)");
@@ -32,7 +41,15 @@ describe("inventory requests", () => {
 
 describe("idempotent stock replacement", () => {
   it("is conditional on the version read and on the item itself (a re-created item restarts at version 1)", () => {
-    const item = { sku: "A", name: "a", unitPrice: eur(1n), quantity: 5n, version: 1n, createdAt: "C1", updatedAt: "U1" };
+    const item = {
+      sku: "A",
+      name: "a",
+      unitPrice: eur(1n),
+      quantity: 5n,
+      version: 1n,
+      createdAt: "C1",
+      updatedAt: "U1",
+    };
     const r = replaceStockRequest("Inventory", item, { ...item, quantity: 4n, version: 2n, updatedAt: "U2" });
     expect(r.ConditionExpression).toBe("version = :read AND created_at = :created");
     expect(r.ExpressionAttributeValues).toMatchObject({ ":read": 1n, ":created": "C1", ":quantity": 4n, ":next": 2n });
@@ -41,29 +58,61 @@ describe("idempotent stock replacement", () => {
 
 describe("transfer transaction", () => {
   const tables = { accounts: "Accounts", transfers: "Transfers", ledger: "Ledger" };
-  const t = { transferId: "TRF-1", fromAccountId: "a", toAccountId: "b", amount: eur(2n, 5), requestId: "r", createdAt: "2026-01-01T00:00:00.000Z" };
+  const t = {
+    transferId: "TRF-1",
+    fromAccountId: "a",
+    toAccountId: "b",
+    amount: eur(2n, 5),
+    requestId: "r",
+    createdAt: "2026-01-01T00:00:00.000Z",
+  };
 
   it("debits under balance >= amount and the same currency, credits an existing same-currency account", () => {
     const [debit, credit, record, ledgerFrom, ledgerTo] = transferWrites(tables, t);
-    expect(debit!.item.Update?.ConditionExpression).toBe("attribute_exists(account_id) AND currency = :currency AND balance >= :amount");
+    expect(debit!.item.Update?.ConditionExpression).toBe(
+      "attribute_exists(account_id) AND currency = :currency AND balance >= :amount",
+    );
     expect(debit!.item.Update?.UpdateExpression).toContain("balance = balance - :amount");
-    expect(credit!.item.Update?.ConditionExpression).toBe("attribute_exists(account_id) AND currency = :currency AND balance <= :ceiling");
+    expect(credit!.item.Update?.ConditionExpression).toBe(
+      "attribute_exists(account_id) AND currency = :currency AND balance <= :ceiling",
+    );
     expect(credit!.item.Update?.UpdateExpression).toContain("balance = balance + :amount");
     expect(record!.item.Put?.ConditionExpression).toBe("attribute_not_exists(transfer_id)");
-    expect(ledgerFrom!.item.Put?.Item).toMatchObject({ account_id: "a", entry_key: "2026-01-01T00:00:00.000Z#TRF-1", direction: "DEBIT" });
+    expect(ledgerFrom!.item.Put?.Item).toMatchObject({
+      account_id: "a",
+      entry_key: "2026-01-01T00:00:00.000Z#TRF-1",
+      direction: "DEBIT",
+    });
     expect(ledgerTo!.item.Put?.Item).toMatchObject({ account_id: "b", direction: "CREDIT" });
   });
 
   it("tells the failed debit apart from the item as it was", () => {
     const [debit, credit] = transferWrites(tables, t);
-    expect(debit!.onConditionFailed!(undefined)).toMatchObject({ reason: "ACCOUNT_NOT_FOUND", metadata: { side: "from" } });
-    expect(credit!.onConditionFailed!(undefined)).toMatchObject({ reason: "ACCOUNT_NOT_FOUND", metadata: { side: "to" } });
-    const stored = (currency: string, balance: string) => ({ account_id: "a", owner: "o", balance: { value: balance }, currency, version: { value: "1" } });
+    expect(debit!.onConditionFailed!(undefined)).toMatchObject({
+      reason: "ACCOUNT_NOT_FOUND",
+      metadata: { side: "from" },
+    });
+    expect(credit!.onConditionFailed!(undefined)).toMatchObject({
+      reason: "ACCOUNT_NOT_FOUND",
+      metadata: { side: "to" },
+    });
+    const stored = (currency: string, balance: string) => ({
+      account_id: "a",
+      owner: "o",
+      balance: { value: balance },
+      currency,
+      version: { value: "1" },
+    });
     expect(debit!.onConditionFailed!(stored("USD", "100"))).toMatchObject({ reason: "CURRENCY_MISMATCH" });
-    expect(debit!.onConditionFailed!(stored("EUR", "1"))).toMatchObject({ reason: "INSUFFICIENT_FUNDS", metadata: { requested: "2.000000005", available: "1" } });
+    expect(debit!.onConditionFailed!(stored("EUR", "1"))).toMatchObject({
+      reason: "INSUFFICIENT_FUNDS",
+      metadata: { requested: "2.000000005", available: "1" },
+    });
   });
 
   it("a deposit has the same conditions as a credit", () => {
-    expect(balanceUpdate("Accounts", "a", eur(1n), "credit", "T").Update?.ConditionExpression).toContain("balance <= :ceiling");
+    expect(balanceUpdate("Accounts", "a", eur(1n), "credit", "T").Update?.ConditionExpression).toContain(
+      "balance <= :ceiling",
+    );
   });
 });

@@ -1,11 +1,6 @@
 import type { TableDescription } from "@aws-sdk/client-dynamodb";
 import { describe, expect, it } from "vitest";
-import {
-  schemaMismatch,
-  tableDefinitions,
-  tableNames,
-  type TableDefinition,
-} from "../../src/store/tables.js";
+import { schemaMismatch, type TableDefinition, tableDefinitions, tableNames } from "../../src/store/tables.js";
 
 const keysOf = (d: TableDefinition) => d.create.KeySchema?.map((k) => [k.AttributeName, k.KeyType]);
 
@@ -58,11 +53,17 @@ describe("tableDefinitions", () => {
   });
 
   it("keys every table as specified", () => {
-    expect(keysOf(byKey.orders!)).toEqual([["customer_id", "HASH"], ["order_id", "RANGE"]]);
+    expect(keysOf(byKey.orders!)).toEqual([
+      ["customer_id", "HASH"],
+      ["order_id", "RANGE"],
+    ]);
     expect(keysOf(byKey.inventory!)).toEqual([["sku", "HASH"]]);
     expect(keysOf(byKey.accounts!)).toEqual([["account_id", "HASH"]]);
     expect(keysOf(byKey.transfers!)).toEqual([["transfer_id", "HASH"]]);
-    expect(keysOf(byKey.ledger!)).toEqual([["account_id", "HASH"], ["entry_key", "RANGE"]]);
+    expect(keysOf(byKey.ledger!)).toEqual([
+      ["account_id", "HASH"],
+      ["entry_key", "RANGE"],
+    ]);
     expect(keysOf(byKey.refunds!)).toEqual([["refund_id", "HASH"]]);
     expect(keysOf(byKey.idempotencyKeys!)).toEqual([["request_id", "HASH"]]);
   });

@@ -5,7 +5,7 @@
  * Faults are chosen per request by operation (X-Amz-Target) and rate; latency holds a
  * request before forwarding it (a slow store).
  */
-import { createServer, request, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, request, type Server } from "node:http";
 
 export interface FaultRule {
   /** DynamoDB operation, e.g. "TransactWriteItems"; undefined: every operation. */
@@ -29,7 +29,11 @@ const JSON_TYPE = "application/x-amz-json-1.0";
 
 function fault(res: import("node:http").ServerResponse, status: number, type: string, message: string) {
   const body = JSON.stringify({ __type: `com.amazonaws.dynamodb.v20120810#${type}`, message });
-  res.writeHead(status, { "content-type": JSON_TYPE, "content-length": Buffer.byteLength(body), "x-amzn-requestid": "fault-proxy" });
+  res.writeHead(status, {
+    "content-type": JSON_TYPE,
+    "content-length": Buffer.byteLength(body),
+    "x-amzn-requestid": "fault-proxy",
+  });
   res.end(body);
 }
 
@@ -44,11 +48,18 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 
 export async function startFaultProxy(target: string, rules: FaultRule[] = []): Promise<FaultProxy> {
   const upstream = new URL(target);
-  const proxy: FaultProxy = { endpoint: "", rules, injected: { throttle: 0, ambiguous: 0 }, close: async () => undefined };
+  const proxy: FaultProxy = {
+    endpoint: "",
+    rules,
+    injected: { throttle: 0, ambiguous: 0 },
+    close: async () => undefined,
+  };
   const server: Server = createServer(async (req, res) => {
     const body = await readBody(req);
     const operation = String(req.headers["x-amz-target"] ?? "").split(".")[1];
-    const rule = proxy.rules.find((r) => (r.operation === undefined || r.operation === operation) && Math.random() < r.rate);
+    const rule = proxy.rules.find(
+      (r) => (r.operation === undefined || r.operation === operation) && Math.random() < r.rate,
+    );
     if (rule?.kind === "latency") await new Promise((r) => setTimeout(r, rule.delayMs ?? 1000));
     if (res.destroyed || req.socket.destroyed) return;
     if (rule?.kind === "throttle") {

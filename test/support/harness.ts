@@ -6,11 +6,11 @@
 import { randomBytes } from "node:crypto";
 import { pino } from "pino";
 import { inject } from "vitest";
-import type { StoreBreakerOptions } from "../../src/resilience/circuit-breaker.js";
 import { createRpcMetrics, type RpcMetrics } from "../../src/middleware/metrics.js";
+import type { StoreBreakerOptions } from "../../src/resilience/circuit-breaker.js";
 import { createApp, reportHealth } from "../../src/server.js";
 import { createStoreClient, type StoreClient } from "../../src/store/dynamo.js";
-import { ensureTables, tableNames, type TableNames } from "../../src/store/tables.js";
+import { ensureTables, type TableNames, tableNames } from "../../src/store/tables.js";
 import { listenGrpc } from "../../src/transport/grpc.js";
 import { listenHttp } from "../../src/transport/http.js";
 import { connectClient, grpcClient, type RpcClient } from "./rpc-client.js";
@@ -41,7 +41,12 @@ export interface HarnessOptions {
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const endpoint = options.endpoint ?? inject("dynamoEndpoint");
   const prefix = options.tablePrefix ?? `t${process.pid}_${counter++}_${randomBytes(3).toString("hex")}_`;
-  const store = createStoreClient({ endpoint, region: "us-east-1", credentials: "local", ...(options.breaker ? { breaker: options.breaker } : {}) });
+  const store = createStoreClient({
+    endpoint,
+    region: "us-east-1",
+    credentials: "local",
+    ...(options.breaker ? { breaker: options.breaker } : {}),
+  });
   const logger = pino({ level: process.env["TEST_LOG_LEVEL"] ?? "silent" });
   await ensureTables(store.raw, prefix);
   const tables = tableNames(prefix);

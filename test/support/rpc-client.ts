@@ -4,13 +4,28 @@
  * transports cannot drift. Errors from either come back as one `RpcFailure` shape with
  * the decoded google.rpc details.
  */
-import { create, fromBinary, toBinary, type DescMessage, type DescMethod, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf";
+import {
+  create,
+  createRegistry,
+  type DescMessage,
+  type DescMethod,
+  fromBinary,
+  type MessageInitShape,
+  type MessageShape,
+  toBinary,
+} from "@bufbuild/protobuf";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
-import { createRegistry } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { type Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
-import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema, type BadRequest, type ErrorInfo, type RetryInfo } from "../../src/gen/google/rpc/error_details_pb.js";
+import {
+  type BadRequest,
+  BadRequestSchema,
+  type ErrorInfo,
+  ErrorInfoSchema,
+  type RetryInfo,
+  RetryInfoSchema,
+} from "../../src/gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../src/gen/google/rpc/status_pb.js";
 
 export interface RpcFailure {
@@ -23,8 +38,15 @@ export interface RpcFailure {
 
 export interface RpcClient {
   readonly name: "grpc" | "connect";
-  unary<I extends DescMessage, O extends DescMessage>(method: DescMethod & { input: I; output: O }, request: MessageInitShape<I>, options?: { timeoutMs?: number }): Promise<MessageShape<O>>;
-  serverStream<I extends DescMessage, O extends DescMessage>(method: DescMethod & { input: I; output: O }, request: MessageInitShape<I>): AsyncIterable<MessageShape<O>>;
+  unary<I extends DescMessage, O extends DescMessage>(
+    method: DescMethod & { input: I; output: O },
+    request: MessageInitShape<I>,
+    options?: { timeoutMs?: number },
+  ): Promise<MessageShape<O>>;
+  serverStream<I extends DescMessage, O extends DescMessage>(
+    method: DescMethod & { input: I; output: O },
+    request: MessageInitShape<I>,
+  ): AsyncIterable<MessageShape<O>>;
   close(): void;
 }
 
@@ -47,7 +69,13 @@ export async function failure(fn: () => Promise<unknown>): Promise<RpcFailure> {
 
 function fromGrpcError(err: grpc.ServiceError): RpcFailure {
   const raw = err.metadata?.get("grpc-status-details-bin")[0];
-  const out: RpcFailure = { code: err.code as number as Code, message: err.details, errorInfo: undefined, badRequest: undefined, retryInfo: undefined };
+  const out: RpcFailure = {
+    code: err.code as number as Code,
+    message: err.details,
+    errorInfo: undefined,
+    badRequest: undefined,
+    retryInfo: undefined,
+  };
   if (raw instanceof Buffer) {
     const status = fromBinary(StatusSchema, raw);
     for (const any of status.details) {
@@ -86,14 +114,25 @@ export function grpcClient(address: string): RpcClient {
       const { deserialize } = codec(method.output);
       const deadline = new Date(Date.now() + (options?.timeoutMs ?? 30_000));
       return new Promise((resolve, reject) => {
-        client.makeUnaryRequest(path(method), serialize, deserialize, req, new grpc.Metadata(), { deadline }, (err, res) =>
-          err ? reject(fromGrpcError(err)) : resolve(res!),
+        client.makeUnaryRequest(
+          path(method),
+          serialize,
+          deserialize,
+          req,
+          new grpc.Metadata(),
+          { deadline },
+          (err, res) => (err ? reject(fromGrpcError(err)) : resolve(res!)),
         );
       });
     },
     async *serverStream(method, request) {
       const req = create(method.input, request);
-      const stream = client.makeServerStreamRequest(path(method), codec(method.input).serialize, codec(method.output).deserialize, req);
+      const stream = client.makeServerStreamRequest(
+        path(method),
+        codec(method.input).serialize,
+        codec(method.output).deserialize,
+        req,
+      );
       try {
         for await (const msg of stream) yield msg;
       } catch (e) {
@@ -109,7 +148,10 @@ export function connectClient(baseUrl: string): RpcClient {
   return {
     name: "connect",
     async unary(method, request, options) {
-      const client = createClient(method.parent, transport) as unknown as Record<string, (r: unknown, o: unknown) => Promise<never>>;
+      const client = createClient(method.parent, transport) as unknown as Record<
+        string,
+        (r: unknown, o: unknown) => Promise<never>
+      >;
       try {
         return await client[method.localName]!(request, { timeoutMs: options?.timeoutMs ?? 30_000 });
       } catch (e) {
@@ -117,7 +159,10 @@ export function connectClient(baseUrl: string): RpcClient {
       }
     },
     async *serverStream(method, request) {
-      const client = createClient(method.parent, transport) as unknown as Record<string, (r: unknown) => AsyncIterable<never>>;
+      const client = createClient(method.parent, transport) as unknown as Record<
+        string,
+        (r: unknown) => AsyncIterable<never>
+      >;
       try {
         for await (const msg of client[method.localName]!(request)) yield msg;
       } catch (e) {

@@ -1,32 +1,23 @@
 /**
  * Ends every run with the plain line "N passed, N failed, N skipped" that CI reads
  * whatever the runner (vitest's own summary is not among the formats it knows). Written
- * from onFinished, which vitest calls after its default reporter's summary, so it is the
+ * from onTestRunEnd, which vitest calls after its default reporter's summary, so it is the
  * last line of the run.
  */
-import type { RunnerTask, RunnerTestFile } from "vitest";
-import type { Reporter } from "vitest/node";
-
-function count(tasks: readonly RunnerTask[], totals: { passed: number; failed: number; skipped: number }): void {
-  for (const task of tasks) {
-    if (task.type === "suite") {
-      count(task.tasks, totals);
-      continue;
-    }
-    const state = task.result?.state;
-    if (state === "pass") totals.passed++;
-    else if (state === "fail") totals.failed++;
-    else totals.skipped++;
-  }
-}
+import type { Reporter, SerializedError, TestModule } from "vitest/node";
 
 export default class SummaryReporter implements Reporter {
-  onFinished(files: RunnerTestFile[] = [], errors: unknown[] = []): void {
+  onTestRunEnd(modules: readonly TestModule[], errors: readonly SerializedError[]): void {
     const totals = { passed: 0, failed: errors.length, skipped: 0 };
-    for (const file of files) {
-      // A file that failed to load or whose hooks failed has no passing tests to show it.
-      if (file.result?.state === "fail" && file.tasks.every((t) => t.result?.state !== "fail")) totals.failed++;
-      count(file.tasks, totals);
+    for (const module of modules) {
+      // A file that failed to load or whose hooks failed has no failing test to show it.
+      if (module.state() === "failed" && [...module.children.allTests("failed")].length === 0) totals.failed++;
+      for (const test of module.children.allTests()) {
+        const state = test.result().state;
+        if (state === "passed") totals.passed++;
+        else if (state === "failed") totals.failed++;
+        else totals.skipped++;
+      }
     }
     process.stdout.write(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`);
   }

@@ -6,24 +6,34 @@
  */
 import type { Server as HttpServer } from "node:http";
 import http2 from "node:http2";
-import { create, fromBinary, toBinary, type MessageShape } from "@bufbuild/protobuf";
+import { create, fromBinary, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   GetItemRequestSchema,
-  GetItemResponseSchema,
+  type GetItemResponseSchema,
   InventoryService,
   ScanItemsRequestSchema,
-  ScanItemsResponseSchema,
   type ScanItemsResponse,
+  ScanItemsResponseSchema,
 } from "../../src/gen/commerce/v1/inventory_service_pb.js";
 import { OrderService } from "../../src/gen/commerce/v1/order_service_pb.js";
 import { ErrorInfoSchema } from "../../src/gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../src/gen/google/rpc/status_pb.js";
-import { HealthCheckRequestSchema, HealthCheckResponseSchema, HealthCheckResponse_ServingStatus } from "../../src/gen/grpc/health/v1/health_pb.js";
-import { createGrpcServer, createGrpcServiceDefinition, listenGrpc, serviceRegistration, type GrpcServer } from "../../src/transport/grpc.js";
+import {
+  HealthCheckRequestSchema,
+  HealthCheckResponse_ServingStatus,
+  HealthCheckResponseSchema,
+} from "../../src/gen/grpc/health/v1/health_pb.js";
+import {
+  createGrpcServer,
+  createGrpcServiceDefinition,
+  type GrpcServer,
+  listenGrpc,
+  serviceRegistration,
+} from "../../src/transport/grpc.js";
 import { createHttpServer, listenHttp } from "../../src/transport/http.js";
 
 // ---------------------------------------------------------------------------------------
@@ -60,9 +70,17 @@ const inventory: Partial<ServiceImpl<typeof InventoryService>> = {
   async getItem(req, ctx) {
     switch (req.sku) {
       case "boom-connect":
-        throw new ConnectError("item boom-connect not found", Code.NotFound, new Headers({ "x-error-hint": "look elsewhere" }), [
-          { desc: ErrorInfoSchema, value: { reason: "ITEM_NOT_FOUND", domain: "commerce.v1", metadata: { sku: req.sku } } },
-        ]);
+        throw new ConnectError(
+          "item boom-connect not found",
+          Code.NotFound,
+          new Headers({ "x-error-hint": "look elsewhere" }),
+          [
+            {
+              desc: ErrorInfoSchema,
+              value: { reason: "ITEM_NOT_FOUND", domain: "commerce.v1", metadata: { sku: req.sku } },
+            },
+          ],
+        );
       case "boom-plain":
         throw new Error("secret: dynamodb://internal-host/table");
       case "wait": {
@@ -94,7 +112,11 @@ const inventory: Partial<ServiceImpl<typeof InventoryService>> = {
       for (let i = 0; i < limit; i++) {
         observed.produced++;
         yield {
-          items: Array.from({ length: 20 }, (_, j) => ({ sku: `sku-${i}-${j}`, name: "n".repeat(100), quantity: BigInt(i) })),
+          items: Array.from({ length: 20 }, (_, j) => ({
+            sku: `sku-${i}-${j}`,
+            name: "n".repeat(100),
+            quantity: BigInt(i),
+          })),
         };
       }
     } finally {
@@ -117,7 +139,10 @@ const services = [serviceRegistration(InventoryService, inventory), serviceRegis
 // ---------------------------------------------------------------------------------------
 // grpc-js client helpers
 
-const InventoryClient = grpc.makeGenericClientConstructor(createGrpcServiceDefinition(InventoryService), "InventoryService");
+const InventoryClient = grpc.makeGenericClientConstructor(
+  createGrpcServiceDefinition(InventoryService),
+  "InventoryService",
+);
 type Client = InstanceType<typeof InventoryClient>;
 
 interface UnaryResult<T> {
@@ -127,7 +152,13 @@ interface UnaryResult<T> {
 }
 
 /** A unary call through the generic client; rejects with the grpc.ServiceError. */
-function callUnary<T>(client: Client, name: string, request: unknown, options: grpc.CallOptions = {}, metadata = new grpc.Metadata()) {
+function callUnary<T>(
+  client: Client,
+  name: string,
+  request: unknown,
+  options: grpc.CallOptions = {},
+  metadata = new grpc.Metadata(),
+) {
   let header = new grpc.Metadata();
   return new Promise<UnaryResult<T>>((resolve, reject) => {
     let response: T | undefined;
@@ -308,7 +339,9 @@ describe("gRPC adapter (grpc-js server, grpc-js client)", () => {
       call.on("end", () => resolve());
     });
     expect(received).toHaveLength(SCAN_MESSAGES);
-    expect(received.map((m) => m.items[0]?.quantity)).toEqual(Array.from({ length: SCAN_MESSAGES }, (_, i) => BigInt(i)));
+    expect(received.map((m) => m.items[0]?.quantity)).toEqual(
+      Array.from({ length: SCAN_MESSAGES }, (_, i) => BigInt(i)),
+    );
     expect(observed.scanFinished).toBe(true);
   });
 
@@ -426,7 +459,8 @@ describe("gRPC adapter (grpc-js server, grpc-js client)", () => {
       new Promise<MessageShape<typeof HealthCheckResponseSchema>>((resolve, reject) => {
         raw.makeUnaryRequest(
           "/grpc.health.v1.Health/Check",
-          (m: unknown) => Buffer.from(toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema, m as object))),
+          (m: unknown) =>
+            Buffer.from(toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema, m as object))),
           (b: Buffer) => fromBinary(HealthCheckResponseSchema, b),
           { service },
           (err, value) => (err ? reject(err) : resolve(value as MessageShape<typeof HealthCheckResponseSchema>)),
@@ -536,7 +570,10 @@ describe("the same handlers over HTTP/1.1 (connect-node)", () => {
       body: new Uint8Array([0x0a, 0x05, 0x61]), // field 1 claims 5 bytes, 1 follows
     });
     expect(garbage.status).toBe(400);
-    expect(await garbage.json()).toMatchObject({ code: "invalid_argument", message: expect.stringContaining("commerce.v1.GetItemRequest") });
+    expect(await garbage.json()).toMatchObject({
+      code: "invalid_argument",
+      message: expect.stringContaining("commerce.v1.GetItemRequest"),
+    });
     const valid = await fetch(`${baseUrl}/commerce.v1.InventoryService/GetItem`, {
       method: "POST",
       headers: { "content-type": "application/proto" },
@@ -557,7 +594,10 @@ describe("the same handlers over HTTP/1.1 (connect-node)", () => {
     const port = await listenHttp(capped, "127.0.0.1", 0);
     try {
       armWait();
-      const client = createClient(InventoryService, createConnectTransport({ baseUrl: `http://127.0.0.1:${port}`, httpVersion: "1.1" }));
+      const client = createClient(
+        InventoryService,
+        createConnectTransport({ baseUrl: `http://127.0.0.1:${port}`, httpVersion: "1.1" }),
+      );
       const err = await connectFailure(client.getItem({ sku: "wait" }));
       expect(err.code).toBe(Code.DeadlineExceeded);
       expect((observed.waitReason as ConnectError).code).toBe(Code.DeadlineExceeded);

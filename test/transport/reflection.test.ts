@@ -14,7 +14,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
 import * as v1 from "../../src/gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../../src/gen/grpc/reflection/v1alpha/reflection_pb.js";
-import { createGrpcServer, createGrpcServiceDefinition, listenGrpc, serviceRegistration, type GrpcServer } from "../../src/transport/grpc.js";
+import {
+  createGrpcServer,
+  createGrpcServiceDefinition,
+  type GrpcServer,
+  listenGrpc,
+  serviceRegistration,
+} from "../../src/transport/grpc.js";
 import { createServiceRegistry } from "../../src/transport/reflection.js";
 
 const inventory: Partial<ServiceImpl<typeof InventoryService>> = {
@@ -57,7 +63,10 @@ function openReflection(address: string, service: typeof v1.ServerReflection | t
 
 function files(response: Response) {
   expect(response.messageResponse.case).toBe("fileDescriptorResponse");
-  const bytes = response.messageResponse.case === "fileDescriptorResponse" ? response.messageResponse.value.fileDescriptorProto : [];
+  const bytes =
+    response.messageResponse.case === "fileDescriptorResponse"
+      ? response.messageResponse.value.fileDescriptorProto
+      : [];
   return bytes.map((b) => fromBinary(FileDescriptorProtoSchema, b));
 }
 
@@ -92,7 +101,10 @@ describe("server reflection", () => {
       expect(response.validHost).toBe("h");
       expect(response.originalRequest?.messageRequest.case).toBe("listServices");
       expect(response.messageResponse.case).toBe("listServicesResponse");
-      const names = response.messageResponse.case === "listServicesResponse" ? response.messageResponse.value.service.map((s) => s.name) : [];
+      const names =
+        response.messageResponse.case === "listServicesResponse"
+          ? response.messageResponse.value.service.map((s) => s.name)
+          : [];
       expect(names.sort()).toEqual(
         [
           "commerce.v1.AccountService",
@@ -106,12 +118,23 @@ describe("server reflection", () => {
     });
 
     it("answers file_containing_symbol with the file and everything it imports", async () => {
-      const response = await reflection.ask({ host: "", messageRequest: { case: "fileContainingSymbol", value: "commerce.v1.InventoryService" } });
+      const response = await reflection.ask({
+        host: "",
+        messageRequest: { case: "fileContainingSymbol", value: "commerce.v1.InventoryService" },
+      });
       const [file, ...imports] = files(response);
       expect(file?.name).toBe("commerce/v1/inventory_service.proto");
-      expect(imports.map((f) => f.name).sort()).toEqual(["commerce/v1/money.proto", "google/protobuf/field_mask.proto", "google/protobuf/timestamp.proto"]);
+      expect(imports.map((f) => f.name).sort()).toEqual([
+        "commerce/v1/money.proto",
+        "google/protobuf/field_mask.proto",
+        "google/protobuf/timestamp.proto",
+      ]);
       // The exact descriptor, imports kept (what proto-loader-based reflection loses).
-      expect(file?.dependency).toEqual(["commerce/v1/money.proto", "google/protobuf/field_mask.proto", "google/protobuf/timestamp.proto"]);
+      expect(file?.dependency).toEqual([
+        "commerce/v1/money.proto",
+        "google/protobuf/field_mask.proto",
+        "google/protobuf/timestamp.proto",
+      ]);
       expect(file?.service[0]?.method.map((m) => m.name)).toContain("GetItem");
     });
 
@@ -124,17 +147,26 @@ describe("server reflection", () => {
       ["a nested enum", "grpc.health.v1.HealthCheckResponse.ServingStatus", "grpc/health/v1/health.proto"],
       ["an enum value", "grpc.health.v1.HealthCheckResponse.SERVING", "grpc/health/v1/health.proto"],
     ])("finds the file of %s", async (_, symbol, file) => {
-      const response = await reflection.ask({ host: "", messageRequest: { case: "fileContainingSymbol", value: symbol } });
+      const response = await reflection.ask({
+        host: "",
+        messageRequest: { case: "fileContainingSymbol", value: symbol },
+      });
       expect(fileNames(response)[0]).toBe(file);
     });
 
     it("answers file_by_filename, and NOT_FOUND for unknown files and symbols on the same stream", async () => {
-      const byName = await reflection.ask({ host: "", messageRequest: { case: "fileByFilename", value: "commerce/v1/money.proto" } });
+      const byName = await reflection.ask({
+        host: "",
+        messageRequest: { case: "fileByFilename", value: "commerce/v1/money.proto" },
+      });
       expect(fileNames(byName)).toEqual(["commerce/v1/money.proto"]);
       for (const messageRequest of [
         { case: "fileByFilename", value: "nope.proto" },
         { case: "fileContainingSymbol", value: "commerce.v1.Nope" },
-        { case: "fileContainingExtension", value: { containingType: "commerce.v1.GetItemRequest", extensionNumber: 1000 } },
+        {
+          case: "fileContainingExtension",
+          value: { containingType: "commerce.v1.GetItemRequest", extensionNumber: 1000 },
+        },
         { case: "allExtensionNumbersOfType", value: "commerce.v1.Nope" },
       ] as Request["messageRequest"][]) {
         const response = await reflection.ask({ host: "", messageRequest });
@@ -144,9 +176,15 @@ describe("server reflection", () => {
     });
 
     it("lists no extension numbers for a message nobody extends", async () => {
-      const response = await reflection.ask({ host: "", messageRequest: { case: "allExtensionNumbersOfType", value: "commerce.v1.GetItemRequest" } });
+      const response = await reflection.ask({
+        host: "",
+        messageRequest: { case: "allExtensionNumbersOfType", value: "commerce.v1.GetItemRequest" },
+      });
       expect(response.messageResponse.case).toBe("allExtensionNumbersResponse");
-      expect(response.messageResponse.value).toMatchObject({ baseTypeName: "commerce.v1.GetItemRequest", extensionNumber: [] });
+      expect(response.messageResponse.value).toMatchObject({
+        baseTypeName: "commerce.v1.GetItemRequest",
+        extensionNumber: [],
+      });
     });
   });
 
@@ -165,7 +203,9 @@ describe("server reflection", () => {
 
   describe("buf curl", () => {
     const curl = (...args: string[]) =>
-      run(buf, ["curl", "--protocol", "grpc", "--http2-prior-knowledge", "--timeout", "20s", ...args], { timeout: 30_000 });
+      run(buf, ["curl", "--protocol", "grpc", "--http2-prior-knowledge", "--timeout", "20s", ...args], {
+        timeout: 30_000,
+      });
 
     it.each(["grpc-v1", "grpc-v1alpha"])("lists methods through reflection (%s)", async (reflectProtocol) => {
       const { stdout } = await curl("--reflect-protocol", reflectProtocol, "--list-methods", `http://${address}`);

@@ -15,9 +15,15 @@ describe("config", () => {
     const aws = loadConfig({ DYNAMODB_MODE: "aws", AWS_REGION: "eu-west-1" });
     expect(aws.store.kind).toBe("aws");
     expect(aws.ensureTables).toBe(false);
-    expect(loadConfig({ DYNAMODB_ENDPOINT: "http://127.0.0.1:8000" }).store).toEqual({ kind: "endpoint", endpoint: "http://127.0.0.1:8000", credentials: "local" });
+    expect(loadConfig({ DYNAMODB_ENDPOINT: "http://127.0.0.1:8000" }).store).toEqual({
+      kind: "endpoint",
+      endpoint: "http://127.0.0.1:8000",
+      credentials: "local",
+    });
     // DynamoDB Local without -sharedDb keeps one database per access key: use the operator's.
-    expect(loadConfig({ DYNAMODB_ENDPOINT: "http://127.0.0.1:8000", AWS_ACCESS_KEY_ID: "me" }).store).toMatchObject({ credentials: "chain" });
+    expect(loadConfig({ DYNAMODB_ENDPOINT: "http://127.0.0.1:8000", AWS_ACCESS_KEY_ID: "me" }).store).toMatchObject({
+      credentials: "chain",
+    });
   });
 
   it.each([
@@ -35,16 +41,24 @@ describe("config", () => {
   });
 
   it("serves plaintext only on loopback unless TLS is set or plaintext is explicitly allowed", () => {
-    expect(() => loadConfig({ GRPC_HOST: "0.0.0.0" })).toThrow(/^GRPC_HOST="0.0.0.0" is not a loopback address: set TLS_CERT_FILE and TLS_KEY_FILE, or ALLOW_PLAINTEXT_NON_LOOPBACK=true$/);
+    expect(() => loadConfig({ GRPC_HOST: "0.0.0.0" })).toThrow(
+      new RegExp(
+        '^GRPC_HOST="0.0.0.0" is not a loopback address: ' +
+          "set TLS_CERT_FILE and TLS_KEY_FILE, or ALLOW_PLAINTEXT_NON_LOOPBACK=true$",
+      ),
+    );
     expect(() => loadConfig({ HTTP_HOST: "10.1.2.3" })).toThrow(/^HTTP_HOST/);
     expect(loadConfig({ HTTP_HOST: "10.1.2.3", HTTP_PORT: "0", METRICS_PORT: "0" }).httpHost).toBe("10.1.2.3");
     expect(loadConfig({ GRPC_HOST: "0.0.0.0", ALLOW_PLAINTEXT_NON_LOOPBACK: "true" }).plaintextNonLoopback).toBe(true);
-    for (const h of ["localhost", "127.0.0.1", "127.9.9.9", "::1"]) expect(loadConfig({ GRPC_HOST: h }).grpcHost).toBe(h);
+    for (const h of ["localhost", "127.0.0.1", "127.9.9.9", "::1"])
+      expect(loadConfig({ GRPC_HOST: h }).grpcHost).toBe(h);
   });
 
   it("needs both halves of a key pair, and readable files", () => {
     expect(() => loadConfig({ TLS_CERT_FILE: "package.json" })).toThrow(/^TLS_KEY_FILE is missing/);
-    expect(() => loadConfig({ TLS_CERT_FILE: "/nonexistent.pem", TLS_KEY_FILE: "package.json" })).toThrow(/^TLS_CERT_FILE="\/nonexistent.pem" is invalid: cannot read it \(ENOENT\)$/);
+    expect(() => loadConfig({ TLS_CERT_FILE: "/nonexistent.pem", TLS_KEY_FILE: "package.json" })).toThrow(
+      /^TLS_CERT_FILE="\/nonexistent.pem" is invalid: cannot read it \(ENOENT\)$/,
+    );
     expect(() => loadConfig({ TLS_CLIENT_CA_FILE: "package.json" })).toThrow(/^TLS_CLIENT_CA_FILE needs/);
     const c = loadConfig({ TLS_CERT_FILE: "package.json", TLS_KEY_FILE: "package.json", GRPC_HOST: "0.0.0.0" });
     expect(c.tls?.cert.length).toBeGreaterThan(0);

@@ -15,7 +15,10 @@ const buf = "node_modules/.bin/buf";
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  return entries.filter((e) => e.isFile()).map((e) => relative(dir, join(e.parentPath, e.name))).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
 }
 
 describe("contract", () => {
@@ -35,11 +38,15 @@ describe("contract", () => {
       expect(committed).toContain("out: src/gen\n");
       const template = join(out, "buf.gen.yaml");
       await writeFile(template, committed.replace("out: src/gen\n", `out: ${join(out, "gen")}\n`));
-      await run(buf, ["generate", "--template", template], { env: { ...process.env, PATH: `${process.cwd()}/node_modules/.bin:${process.env["PATH"]}` } });
+      await run(buf, ["generate", "--template", template], {
+        env: { ...process.env, PATH: `${process.cwd()}/node_modules/.bin:${process.env["PATH"]}` },
+      });
       const fresh = await listFiles(join(out, "gen"));
       expect(fresh).toEqual(await listFiles("src/gen"));
       for (const file of fresh) {
-        expect(await readFile(join("src/gen", file), "utf8"), file).toBe(await readFile(join(out, "gen", file), "utf8"));
+        expect(await readFile(join("src/gen", file), "utf8"), file).toBe(
+          await readFile(join(out, "gen", file), "utf8"),
+        );
       }
     } finally {
       await rm(out, { recursive: true, force: true });
