@@ -6,10 +6,10 @@
  */
 import { randomBytes } from "node:crypto";
 import { pino } from "pino";
+import { startEmbeddedDynamoDb } from "../src/engine/embedded-dynamodb.js";
 import { InventoryService } from "../src/gen/commerce/v1/inventory_service_pb.js";
 import { createApp } from "../src/server.js";
 import { createStoreClient } from "../src/store/dynamo.js";
-import { startEmbeddedDynamoDb } from "../src/store/embedded-dynamodb.js";
 import { ensureTables, tableNames } from "../src/store/tables.js";
 import { listenGrpc } from "../src/transport/grpc.js";
 import { listenHttp } from "../src/transport/http.js";

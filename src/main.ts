@@ -6,10 +6,10 @@
 import { createServer as createPlainHttpServer, type Server as PlainHttpServer } from "node:http";
 import { pino } from "pino";
 import { type Config, ConfigError, loadConfig } from "./config.js";
+import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from "./engine/embedded-dynamodb.js";
 import { createRpcMetrics, type RpcMetrics } from "./middleware/metrics.js";
 import { createApp, reportHealth } from "./server.js";
 import { createStoreClient } from "./store/dynamo.js";
-import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from "./store/embedded-dynamodb.js";
 import { ensureTables, tableNames } from "./store/tables.js";
 import { listenGrpc } from "./transport/grpc.js";
 import { listenHttp } from "./transport/http.js";

@@ -6,7 +6,7 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { TestProject } from "vitest/node";
-import { startEmbeddedDynamoDb } from "../src/store/embedded-dynamodb.js";
+import { startEmbeddedDynamoDb } from "../src/engine/embedded-dynamodb.js";
 import { ensureTables } from "../src/store/tables.js";
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, describe, expect, it } from "vitest";
+import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from "../../src/engine/embedded-dynamodb.js";
 import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
-import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from "../../src/store/embedded-dynamodb.js";
 import { type Harness, startHarness } from "../support/harness.js";
 import { failure } from "../support/rpc-client.js";
 

@@ -17,7 +17,7 @@ import {
   EmbeddedDynamoDbError,
   parseJavaMajorVersion,
   startEmbeddedDynamoDb,
-} from "../../src/store/embedded-dynamodb.js";
+} from "../../src/engine/embedded-dynamodb.js";
 import { ensureTables, tableNames } from "../../src/store/tables.js";
 
 function clientFor(endpoint: string): DynamoDBClient {
@@ -132,7 +132,7 @@ describe("startEmbeddedDynamoDb", () => {
   // handler kills the JVM) or is SIGKILLed (only the kernel's parent-death signal,
   // set through setpriv on Linux, can help then).
   describe("dies with its parent", () => {
-    const moduleUrl = new URL("../../src/store/embedded-dynamodb.ts", import.meta.url).href;
+    const moduleUrl = new URL("../../src/engine/embedded-dynamodb.ts", import.meta.url).href;
 
     interface Started {
       parentExited: Promise<void>;

@@ -28,7 +28,7 @@
  * process alive; a process 'exit' handler kills it synchronously; on Linux it is also
  * started through `setpriv --pdeathsig TERM`, so the kernel terminates it even when this
  * process is SIGKILLed or crashes without running 'exit' handlers (test:
- * test/store/embedded-dynamodb.int.test.ts, "dies with its parent").
+ * test/engine/embedded-dynamodb.int.test.ts, "dies with its parent").
  */
 import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync } from "node:fs";
