@@ -5,6 +5,8 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
 import { OrderService } from "../../src/gen/commerce/v1/order_service_pb.js";
+import { Health, HealthCheckResponse_ServingStatus } from "../../src/gen/grpc/health/v1/health_pb.js";
+import { grpcUnary } from "../support/grpc-unary.js";
 import { type Harness, startHarness } from "../support/harness.js";
 import { failure } from "../support/rpc-client.js";
 
@@ -64,18 +66,11 @@ describe("interop", () => {
       );
     const before = await counted();
     const truncated = Buffer.from([0x0a, 0x05, 0x61]); // field 1 claims 5 bytes, 1 follows
-    const raw = new grpc.Client(h.grpcAddress, grpc.credentials.createInsecure());
-    const code = await new Promise<number>((resolve) =>
-      raw.makeUnaryRequest(
-        "/commerce.v1.InventoryService/GetItem",
-        (b: Buffer) => b,
-        (b: Buffer) => b,
-        truncated,
-        (err) => resolve(err?.code ?? 0),
-      ),
+    const err = await grpcUnary({ address: h.grpcAddress }, "/commerce.v1.InventoryService/GetItem", truncated).then(
+      () => undefined,
+      (e: grpc.ServiceError) => e,
     );
-    raw.close();
-    expect(code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect(err?.code).toBe(grpc.status.INVALID_ARGUMENT);
     const res = await fetch(`${h.httpUrl}/commerce.v1.InventoryService/GetItem`, {
       method: "POST",
       headers: { "content-type": "application/proto" },
@@ -94,26 +89,20 @@ describe("interop", () => {
     }
   });
 
+  it("answers UNIMPLEMENTED to the ImportOrders client stream on both transports", async () => {
+    for (const client of h.clients) {
+      const f = await failure(() =>
+        client.clientStream(OrderService.method.importOrders, [{ orders: [{ orderId: "o", customerId: "c" }] }]),
+      );
+      expect(f.code, client.name).toBe(Code.Unimplemented);
+      expect(f.message).toContain("commerce.v1.OrderService/ImportOrders");
+    }
+  });
+
   it("health answers SERVING for the server and each service", async () => {
-    const client = new grpc.Client(h.grpcAddress, grpc.credentials.createInsecure());
-    try {
-      const check = (service: string) =>
-        new Promise<Buffer>((resolve, reject) =>
-          client.makeUnaryRequest(
-            "/grpc.health.v1.Health/Check",
-            (b: Buffer) => b,
-            (b: Buffer) => b,
-            // HealthCheckRequest { service }: field 1, length-delimited.
-            Buffer.concat([Buffer.from([0x0a, Buffer.byteLength(service)]), Buffer.from(service)]),
-            (err, res) => (err ? reject(err) : resolve(res!)),
-          ),
-        );
-      for (const s of ["", "commerce.v1.InventoryService"]) {
-        // HealthCheckResponse { status: SERVING (1) } is the two bytes 08 01.
-        expect([...(await check(s))]).toEqual([0x08, 0x01]);
-      }
-    } finally {
-      client.close();
+    for (const service of ["", "commerce.v1.InventoryService"]) {
+      const { status } = await grpcUnary({ address: h.grpcAddress }, Health.method.check, { service });
+      expect(status, service).toBe(HealthCheckResponse_ServingStatus.SERVING);
     }
   });
 

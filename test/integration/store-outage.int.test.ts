@@ -8,10 +8,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
-import * as grpc from "@grpc/grpc-js";
 import { afterAll, describe, expect, it } from "vitest";
 import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from "../../src/engine/embedded-dynamodb.js";
 import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
+import { Health, HealthCheckResponse_ServingStatus as Serving } from "../../src/gen/grpc/health/v1/health_pb.js";
+import { grpcUnary } from "../support/grpc-unary.js";
 import { type Harness, startHarness } from "../support/harness.js";
 import { failure } from "../support/rpc-client.js";
 
@@ -26,21 +27,8 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-function healthOf(address: string): Promise<number> {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
-  return new Promise<number>((resolve, reject) =>
-    client.makeUnaryRequest(
-      "/grpc.health.v1.Health/Check",
-      (b: Buffer) => b,
-      (b: Buffer) => b,
-      Buffer.from([0x0a, 0x00]),
-      (err, res) => {
-        client.close();
-        // HealthCheckResponse: 08 <status>; SERVING = 1, NOT_SERVING = 2.
-        err ? reject(err) : resolve(res!.length === 0 ? 0 : res![1]!);
-      },
-    ),
-  );
+async function healthOf(address: string): Promise<Serving> {
+  return (await grpcUnary({ address }, Health.method.check, {})).status;
 }
 
 async function eventually<T>(probe: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
@@ -61,7 +49,7 @@ describe("store outage", () => {
     await h.grpc.unary(M.createItem, {
       item: { sku: "kept", name: "Kept", unitPrice: { currencyCode: "EUR", units: 1n }, quantity: 3n },
     });
-    expect(await healthOf(h.grpcAddress)).toBe(1);
+    expect(await healthOf(h.grpcAddress)).toBe(Serving.SERVING);
 
     await engine.stop();
     const first = await failure(() => h!.grpc.unary(M.getItem, { sku: "kept" }));
@@ -80,9 +68,9 @@ describe("store outage", () => {
     expect(
       await eventually(
         () => healthOf(h!.grpcAddress),
-        (s) => s === 2,
+        (s) => s === Serving.NOT_SERVING,
       ),
-    ).toBe(2);
+    ).toBe(Serving.NOT_SERVING);
 
     // The store comes back on the same port with its data; nobody restarts the service.
     engine = await startEmbeddedDynamoDb({ dataDir, port });
@@ -94,8 +82,8 @@ describe("store outage", () => {
     expect(
       await eventually(
         () => healthOf(h!.grpcAddress),
-        (s) => s === 1,
+        (s) => s === Serving.SERVING,
       ),
-    ).toBe(1);
+    ).toBe(Serving.SERVING);
   });
 });

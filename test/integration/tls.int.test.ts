@@ -19,6 +19,7 @@ import { ensureTables, tableNames } from "../../src/store/tables.js";
 import { listenGrpc } from "../../src/transport/grpc.js";
 import { listenHttp } from "../../src/transport/http.js";
 import { grpcCredentials, type ServerTls } from "../../src/transport/tls.js";
+import { grpcUnary } from "../support/grpc-unary.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tls-"));
 const pem = (name: string) => readFileSync(join(dir, name));
@@ -50,20 +51,18 @@ async function serve(tls: ServerTls) {
   };
 }
 
+/** GetItemRequest { sku: "x" } over gRPC: the error it ends with (NOT_FOUND once it reached the handler). */
 function grpcGetItem(port: number, credentials: grpc.ChannelCredentials): Promise<grpc.ServiceError> {
-  const client = new grpc.Client(`localhost:${port}`, credentials);
-  return new Promise((resolve) =>
-    client.makeUnaryRequest(
-      "/commerce.v1.InventoryService/GetItem",
-      (b: Buffer) => b,
-      (b: Buffer) => b,
-      Buffer.from([0x0a, 0x01, 0x78]), // GetItemRequest { sku: "x" }
-      { deadline: Date.now() + 10_000 },
-      (err) => {
-        client.close();
-        resolve(err!);
-      },
-    ),
+  return grpcUnary(
+    { address: `localhost:${port}`, credentials },
+    InventoryService.method.getItem,
+    { sku: "x" },
+    { deadline: Date.now() + 10_000 },
+  ).then(
+    () => {
+      throw new Error("expected GetItem of a missing sku to fail");
+    },
+    (err: grpc.ServiceError) => err,
   );
 }
 

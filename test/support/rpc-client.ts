@@ -4,6 +4,7 @@
  * transports cannot drift. Errors from either come back as one `RpcFailure` shape with
  * the decoded google.rpc details.
  */
+import { once } from "node:events";
 import {
   create,
   createRegistry,
@@ -12,7 +13,6 @@ import {
   fromBinary,
   type MessageInitShape,
   type MessageShape,
-  toBinary,
 } from "@bufbuild/protobuf";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
 import { type Code, ConnectError, createClient } from "@connectrpc/connect";
@@ -27,6 +27,7 @@ import {
   RetryInfoSchema,
 } from "../../src/gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../src/gen/google/rpc/status_pb.js";
+import { grpcCodec, grpcPath, grpcUnary } from "./grpc-unary.js";
 
 export interface RpcFailure {
   code: Code;
@@ -47,6 +48,12 @@ export interface RpcClient {
     method: DescMethod & { input: I; output: O },
     request: MessageInitShape<I>,
   ): AsyncIterable<MessageShape<O>>;
+  /** Sends every request (an array, or a stream the test feeds), then awaits the one answer. */
+  clientStream<I extends DescMessage, O extends DescMessage>(
+    method: DescMethod & { input: I; output: O },
+    requests: AsyncIterable<MessageInitShape<I>> | Iterable<MessageInitShape<I>>,
+    options?: { timeoutMs?: number },
+  ): Promise<MessageShape<O>>;
   close(): void;
 }
 
@@ -99,38 +106,23 @@ function fromConnectError(e: unknown): RpcFailure {
   };
 }
 
+const deadline = (options?: { timeoutMs?: number }) => new Date(Date.now() + (options?.timeoutMs ?? 30_000));
+
 export function grpcClient(address: string): RpcClient {
   const client = new grpc.Client(address, grpc.credentials.createInsecure());
-  const path = (m: DescMethod) => `/${m.parent.typeName}/${m.name}`;
-  const codec = <T extends DescMessage>(schema: T) => ({
-    serialize: (v: MessageShape<T>) => Buffer.from(toBinary(schema, v)),
-    deserialize: (b: Buffer) => fromBinary(schema, b),
-  });
   return {
     name: "grpc",
     unary(method, request, options) {
-      const req = create(method.input, request);
-      const { serialize } = codec(method.input);
-      const { deserialize } = codec(method.output);
-      const deadline = new Date(Date.now() + (options?.timeoutMs ?? 30_000));
-      return new Promise((resolve, reject) => {
-        client.makeUnaryRequest(
-          path(method),
-          serialize,
-          deserialize,
-          req,
-          new grpc.Metadata(),
-          { deadline },
-          (err, res) => (err ? reject(fromGrpcError(err)) : resolve(res!)),
-        );
+      return grpcUnary(client, method, request, { deadline: deadline(options) }).catch((err: grpc.ServiceError) => {
+        throw fromGrpcError(err);
       });
     },
     async *serverStream(method, request) {
       const req = create(method.input, request);
       const stream = client.makeServerStreamRequest(
-        path(method),
-        codec(method.input).serialize,
-        codec(method.output).deserialize,
+        grpcPath(method),
+        grpcCodec(method.input).serialize,
+        grpcCodec(method.output).deserialize,
         req,
       );
       try {
@@ -139,11 +131,45 @@ export function grpcClient(address: string): RpcClient {
         throw fromGrpcError(e as grpc.ServiceError);
       }
     },
+    clientStream(method, requests, options) {
+      return new Promise((resolve, reject) => {
+        const call = client.makeClientStreamRequest(
+          grpcPath(method),
+          grpcCodec(method.input).serialize,
+          grpcCodec(method.output).deserialize,
+          new grpc.Metadata(),
+          { deadline: deadline(options) },
+          (err, res) => (err ? reject(fromGrpcError(err)) : resolve(res!)),
+        );
+        // Once the status is in (the server may answer before reading everything), a
+        // 'drain' may never come: stop feeding then.
+        let ended = false;
+        const status = once(call, "status").then(() => {
+          ended = true;
+        });
+        void (async () => {
+          try {
+            for await (const request of requests) {
+              if (ended) return;
+              if (!call.write(create(method.input, request))) await Promise.race([once(call, "drain"), status]);
+            }
+            call.end();
+          } catch (e) {
+            // The requests' own source failed: the call must not look complete.
+            call.cancel();
+            reject(e);
+          }
+        })();
+      });
+    },
     close: () => client.close(),
   };
 }
 
 export function connectClient(baseUrl: string): RpcClient {
+  // HTTP/1.1, as curl and browsers reach the HTTP port (a plain node:http server, so HTTP/2
+  // would not even connect). connect-node streams a request body over HTTP/1.1, so client
+  // streaming works on it; only bidi streaming (and the gRPC protocol) need HTTP/2.
   const transport = createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: false });
   return {
     name: "connect",
@@ -165,6 +191,21 @@ export function connectClient(baseUrl: string): RpcClient {
       >;
       try {
         for await (const msg of client[method.localName]!(request)) yield msg;
+      } catch (e) {
+        throw fromConnectError(e);
+      }
+    },
+    async clientStream(method, requests, options) {
+      const client = createClient(method.parent, transport) as unknown as Record<
+        string,
+        (r: AsyncIterable<unknown>, o: unknown) => Promise<never>
+      >;
+      // connect-node takes only an AsyncIterable; an array is fed through one.
+      async function* each() {
+        yield* requests;
+      }
+      try {
+        return await client[method.localName]!(each(), { timeoutMs: options?.timeoutMs ?? 30_000 });
       } catch (e) {
         throw fromConnectError(e);
       }

@@ -22,11 +22,7 @@ import {
 import { OrderService } from "../../src/gen/commerce/v1/order_service_pb.js";
 import { ErrorInfoSchema } from "../../src/gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../src/gen/google/rpc/status_pb.js";
-import {
-  HealthCheckRequestSchema,
-  HealthCheckResponse_ServingStatus,
-  HealthCheckResponseSchema,
-} from "../../src/gen/grpc/health/v1/health_pb.js";
+import { Health, HealthCheckResponse_ServingStatus } from "../../src/gen/grpc/health/v1/health_pb.js";
 import {
   createGrpcServer,
   createGrpcServiceDefinition,
@@ -35,6 +31,7 @@ import {
   serviceRegistration,
 } from "../../src/transport/grpc.js";
 import { createHttpServer, listenHttp } from "../../src/transport/http.js";
+import { grpcUnary } from "../support/grpc-unary.js";
 
 // ---------------------------------------------------------------------------------------
 // The fake service, and what it observed
@@ -194,19 +191,6 @@ async function connectFailure(call: Promise<unknown>): Promise<ConnectError> {
   throw new Error("expected the call to fail");
 }
 
-/** A unary call with raw request bytes, past any client-side serializer. */
-function rawUnary(client: grpc.Client, path: string, bytes: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(
-      path,
-      (b: Buffer) => b,
-      (b: Buffer) => b,
-      bytes,
-      (err, value) => (err ? reject(err) : resolve(value as Buffer)),
-    );
-  });
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** gRPC length-prefixed framing, for the raw HTTP/2 client. */
@@ -301,7 +285,7 @@ describe("gRPC adapter (grpc-js server, grpc-js client)", () => {
 
   it("answers INVALID_ARGUMENT (not INTERNAL) to request bytes that do not decode", async () => {
     const garbage = Buffer.from([0x08, 0xff]); // field 1 varint, cut short
-    const err = await grpcFailure(rawUnary(raw, "/commerce.v1.InventoryService/GetItem", garbage));
+    const err = await grpcFailure(grpcUnary(raw, "/commerce.v1.InventoryService/GetItem", garbage));
     expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(err.details).toContain("commerce.v1.GetItemRequest");
     // Same on the streaming path.
@@ -455,17 +439,7 @@ describe("gRPC adapter (grpc-js server, grpc-js client)", () => {
   });
 
   it("serves grpc.health.v1 with the statuses the caller sets", async () => {
-    const check = (service: string) =>
-      new Promise<MessageShape<typeof HealthCheckResponseSchema>>((resolve, reject) => {
-        raw.makeUnaryRequest(
-          "/grpc.health.v1.Health/Check",
-          (m: unknown) =>
-            Buffer.from(toBinary(HealthCheckRequestSchema, create(HealthCheckRequestSchema, m as object))),
-          (b: Buffer) => fromBinary(HealthCheckResponseSchema, b),
-          { service },
-          (err, value) => (err ? reject(err) : resolve(value as MessageShape<typeof HealthCheckResponseSchema>)),
-        );
-      });
+    const check = (service: string) => grpcUnary(raw, Health.method.check, { service });
     expect(grpcServer.serviceNames).toEqual(["", "commerce.v1.InventoryService", "commerce.v1.OrderService"]);
     const unknown = await grpcFailure(check(""));
     expect(unknown.code).toBe(grpc.status.NOT_FOUND);
