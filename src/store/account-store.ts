@@ -475,7 +475,7 @@ export function createAccountStore(options: AccountStoreOptions) {
           doc.send(
             new ScanCommand({
               TableName: tables.accounts,
-              // An audit must not see one side of a transfer without the other.
+              // Each page sees every write finished before it; the scan is no snapshot (proto: AuditBalances).
               ConsistentRead: true,
               Segment: segment,
               TotalSegments: totalSegments,

@@ -778,7 +778,11 @@ export const AccountService: GenService<{
     output: typeof ScanAccountsResponseSchema;
   },
   /**
-   * Sums every balance per currency with a parallel scan (strongly consistent reads).
+   * Sums every balance per currency with a parallel scan. Each page is a strongly
+   * consistent read, but a scan is not a snapshot: while transfers run it can read one
+   * side of a transfer and not the other, so the totals can drift by the amounts in
+   * flight; they are exact only when no write runs meanwhile. For a consistent read use
+   * GetBalances (one TransactGetItems, up to 100 accounts).
    * Errors: INVALID_ARGUMENT; OUT_OF_RANGE (AMOUNT_OUT_OF_RANGE, metadata currency_code)
    * when a currency's total exceeds what int64 units can carry.
    *
