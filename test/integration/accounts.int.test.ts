@@ -1,21 +1,14 @@
 import { Code } from "@connectrpc/connect";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AccountService } from "../../src/gen/commerce/v1/account_service_pb.js";
-import { type Harness, startHarness } from "../support/harness.js";
+import { useHarness } from "../support/harness.js";
+import { money } from "../support/money.js";
 import { failure, type RpcClient } from "../support/rpc-client.js";
 
 const A = AccountService.method;
-let h: Harness;
+const h = useHarness();
 let seq = 0;
 const id = (p: string) => `${p}-${process.pid}-${seq++}`;
-const money = (currencyCode: string, units: bigint, nanos = 0) => ({ currencyCode, units, nanos });
-
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.stop();
-});
 
 async function open(client: RpcClient, units: bigint, currency = "EUR", nanos = 0) {
   const accountId = id("acc");
@@ -29,14 +22,14 @@ async function open(client: RpcClient, units: bigint, currency = "EUR", nanos = 
 }
 
 async function balanceOf(accountId: string) {
-  return (await h.grpc.unary(A.getAccount, { accountId })).account!.balance!;
+  return (await h().grpc.unary(A.getAccount, { accountId })).account!.balance!;
 }
 
 async function ledgerOf(accountId: string) {
   const all = [];
   let pageToken = "";
   do {
-    const page = await h.grpc.unary(A.listTransfers, { accountId, pageSize: 7, pageToken });
+    const page = await h().grpc.unary(A.listTransfers, { accountId, pageSize: 7, pageToken });
     all.push(...page.transfers);
     pageToken = page.nextPageToken;
   } while (pageToken !== "");
@@ -44,7 +37,7 @@ async function ledgerOf(accountId: string) {
 }
 
 describe.each(["grpc", "connect"] as const)("AccountService over %s", (transport) => {
-  const client = () => (transport === "grpc" ? h.grpc : h.connect);
+  const client = () => (transport === "grpc" ? h().grpc : h().connect);
 
   it("opens, reads, deposits and withdraws exactly", async () => {
     const acc = await open(client(), 10n, "EUR", 100_000_000);
@@ -278,12 +271,12 @@ describe.each(["grpc", "connect"] as const)("AccountService over %s", (transport
 
 describe("ledger pagination", () => {
   it("lists both directions in time order, newest first on request, token bound to its query", async () => {
-    const a = await open(h.grpc, 100n);
-    const b = await open(h.grpc, 100n);
+    const a = await open(h().grpc, 100n);
+    const b = await open(h().grpc, 100n);
     const made: string[] = [];
     for (let i = 0; i < 9; i++) {
       const [from, to] = i % 2 === 0 ? [a, b] : [b, a];
-      const t = await h.grpc.unary(A.transfer, {
+      const t = await h().grpc.unary(A.transfer, {
         fromAccountId: from.accountId,
         toAccountId: to.accountId,
         amount: money("EUR", 1n),
@@ -293,13 +286,13 @@ describe("ledger pagination", () => {
     }
     expect((await ledgerOf(a.accountId)).map((t) => t.transferId)).toEqual(made);
     // A page that holds exactly what is left is the last page: no token to an empty one.
-    const exact = await h.grpc.unary(A.listTransfers, { accountId: a.accountId, pageSize: 9 });
+    const exact = await h().grpc.unary(A.listTransfers, { accountId: a.accountId, pageSize: 9 });
     expect(exact.transfers).toHaveLength(9);
     expect(exact.nextPageToken).toBe("");
-    const newest = await h.grpc.unary(A.listTransfers, { accountId: a.accountId, pageSize: 4, newestFirst: true });
+    const newest = await h().grpc.unary(A.listTransfers, { accountId: a.accountId, pageSize: 4, newestFirst: true });
     expect(newest.transfers.map((t) => t.transferId)).toEqual([...made].reverse().slice(0, 4));
     const foreign = await failure(() =>
-      h.grpc.unary(A.listTransfers, {
+      h().grpc.unary(A.listTransfers, {
         accountId: b.accountId,
         pageSize: 4,
         pageToken: newest.nextPageToken,
@@ -308,7 +301,7 @@ describe("ledger pagination", () => {
     );
     expect(foreign.errorInfo?.reason).toBe("INVALID_PAGE_TOKEN");
     const flipped = await failure(() =>
-      h.grpc.unary(A.listTransfers, { accountId: a.accountId, pageSize: 4, pageToken: newest.nextPageToken }),
+      h().grpc.unary(A.listTransfers, { accountId: a.accountId, pageSize: 4, pageToken: newest.nextPageToken }),
     );
     expect(flipped.errorInfo?.reason).toBe("INVALID_PAGE_TOKEN");
   });
@@ -318,10 +311,10 @@ describe("balances under concurrency", () => {
   for (const withRequestIds of [false, true]) {
     const mode = withRequestIds ? "with" : "without";
     it(`60 concurrent Withdraw(1) on a balance of 20 take exactly 20 (${mode} request_ids)`, async () => {
-      const acc = await open(h.grpc, 20n);
+      const acc = await open(h().grpc, 20n);
       const results = await Promise.allSettled(
         Array.from({ length: 60 }, (_, i) =>
-          h.clients[i % 2]!.unary(A.withdraw, {
+          h().clients[i % 2]!.unary(A.withdraw, {
             accountId: acc.accountId,
             amount: money("EUR", 1n),
             ...(withRequestIds ? { requestId: `wd-${acc.accountId}-${i % 45}` } : {}),
@@ -344,11 +337,11 @@ describe("balances under concurrency", () => {
   }
 
   it("two different requests racing under one request_id: one applies, the other is REQUEST_ID_REUSED", async () => {
-    const acc = await open(h.grpc, 100n);
+    const acc = await open(h().grpc, 100n);
     const rid = id("race");
     const results = await Promise.allSettled([
-      h.grpc.unary(A.deposit, { accountId: acc.accountId, amount: money("EUR", 5n), requestId: rid }),
-      h.connect.unary(A.deposit, { accountId: acc.accountId, amount: money("EUR", 7n), requestId: rid }),
+      h().grpc.unary(A.deposit, { accountId: acc.accountId, amount: money("EUR", 5n), requestId: rid }),
+      h().connect.unary(A.deposit, { accountId: acc.accountId, amount: money("EUR", 7n), requestId: rid }),
     ]);
     const ok = results.filter((r) => r.status === "fulfilled");
     expect(ok).toHaveLength(1);

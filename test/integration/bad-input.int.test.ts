@@ -5,19 +5,13 @@
  */
 import { Code } from "@connectrpc/connect";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AccountService } from "../../src/gen/commerce/v1/account_service_pb.js";
 import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
-import { type Harness, startHarness } from "../support/harness.js";
+import { useHarness } from "../support/harness.js";
 import { isRpcFailure } from "../support/rpc-client.js";
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.stop();
-});
+const h = useHarness();
 
 const text = fc.oneof(
   fc.string({ maxLength: 80 }),
@@ -104,7 +98,7 @@ describe("random input", () => {
   it("never gets INTERNAL, and INVALID_ARGUMENT always names a field", async () => {
     await fc.assert(
       fc.asyncProperty(requests, fc.boolean(), async ({ m, r }, overGrpc) => {
-        const client = overGrpc ? h.grpc : h.connect;
+        const client = overGrpc ? h().grpc : h().connect;
         try {
           await client.unary(m as never, r as never);
         } catch (e) {
@@ -119,7 +113,7 @@ describe("random input", () => {
       { numRuns: 300, seed: 7 },
     );
     // Still serving.
-    const res = await h.grpc.unary(InventoryService.method.listItems, { pageSize: 1 });
+    const res = await h().grpc.unary(InventoryService.method.listItems, { pageSize: 1 });
     expect(res).toBeDefined();
   });
 });

@@ -5,10 +5,11 @@
  */
 import { Code } from "@connectrpc/connect";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { toNanos } from "../../src/domain/money.js";
 import { AccountService, type Transfer } from "../../src/gen/commerce/v1/account_service_pb.js";
-import { type Harness, startHarness } from "../support/harness.js";
+import { startHarness, useHarness } from "../support/harness.js";
+import { eurFromNanos } from "../support/money.js";
 import { failure, grpcClient, isRpcFailure, type RpcClient } from "../support/rpc-client.js";
 
 const A = AccountService.method;
@@ -17,19 +18,7 @@ const TRANSFERS = 1000;
 const CLIENTS = 16;
 const RESENT_SHARE = 0.2;
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.stop();
-});
-
-const eur = (nanos: bigint) => ({
-  currencyCode: "EUR",
-  units: nanos / 1_000_000_000n,
-  nanos: Number(nanos % 1_000_000_000n),
-});
+const h = useHarness();
 
 async function allLedger(client: RpcClient, accountId: string): Promise<Transfer[]> {
   const out: Transfer[] = [];
@@ -52,11 +41,11 @@ describe("bank", () => {
     );
     const ids: string[] = [];
     for (const [i, opening] of openings.entries()) {
-      const res = await h.grpc.unary(A.openAccount, {
+      const res = await h().grpc.unary(A.openAccount, {
         accountId: `bank-${i}`,
         owner: `owner ${i}`,
         currencyCode: "EUR",
-        initialBalance: eur(opening),
+        initialBalance: eurFromNanos(opening),
         requestId: `bank-open-${i}`,
       });
       ids.push(res.account!.accountId);
@@ -79,7 +68,7 @@ describe("bank", () => {
     );
     type Outcome = { requestId: string; transfer?: Transfer; reason?: string };
     const outcomes: Outcome[] = [];
-    const clients = Array.from({ length: CLIENTS }, () => grpcClient(h.grpcAddress));
+    const clients = Array.from({ length: CLIENTS }, () => grpcClient(h().grpcAddress));
     const send = async (client: RpcClient, p: (typeof plan)[number], requestId: string): Promise<Outcome> => {
       const from = ids[p.from]!;
       const to = ids[(p.from + p.shift) % ACCOUNTS]!;
@@ -87,7 +76,7 @@ describe("bank", () => {
         const res = await client.unary(A.transfer, {
           fromAccountId: from,
           toAccountId: to,
-          amount: eur(p.nanos),
+          amount: eurFromNanos(p.nanos),
           requestId,
         });
         return { requestId, transfer: res.transfer! };
@@ -106,7 +95,7 @@ describe("bank", () => {
     const snapshots = (async () => {
       while (!workloadDone) {
         try {
-          const snap = await h.connect.unary(A.getBalances, { accountIds: ids });
+          const snap = await h().connect.unary(A.getBalances, { accountIds: ids });
           snapshotTotals.push(snap.accounts.reduce((sum, a) => sum + toNanos(a.balance!), 0n));
         } catch (e) {
           // A snapshot that collides with a transfer is ABORTED (retryable), never torn.
@@ -158,18 +147,18 @@ describe("bank", () => {
     }
 
     // AuditBalances equals the opening total exactly.
-    const audit = await h.grpc.unary(A.auditBalances, { totalSegments: 3 });
+    const audit = await h().grpc.unary(A.auditBalances, { totalSegments: 3 });
     expect(audit.accountsScanned).toBe(BigInt(ACCOUNTS));
     expect(audit.totals).toHaveLength(1);
     expect(toNanos(audit.totals[0]!)).toBe(openingTotal);
 
     // No balance negative; each balance = opening + credits − debits of its ledger.
-    const snapshot = await h.grpc.unary(A.getBalances, { accountIds: ids });
+    const snapshot = await h().grpc.unary(A.getBalances, { accountIds: ids });
     const ledgerIds = new Set<string>();
     for (const [i, account] of snapshot.accounts.entries()) {
       const balance = toNanos(account.balance!);
       expect(balance).toBeGreaterThanOrEqual(0n);
-      const ledger = await allLedger(h.grpc, account.accountId);
+      const ledger = await allLedger(h().grpc, account.accountId);
       let net = 0n;
       for (const t of ledger) {
         ledgerIds.add(t.transferId);
@@ -187,7 +176,7 @@ describe("bank", () => {
     // ScanAccounts streams each account exactly once, whatever the segmentation.
     for (const totalSegments of [1, 3, 7]) {
       const seen: string[] = [];
-      for await (const batch of h.grpc.serverStream(A.scanAccounts, { totalSegments }))
+      for await (const batch of h().grpc.serverStream(A.scanAccounts, { totalSegments }))
         seen.push(...batch.accounts.map((a) => a.accountId));
       expect(seen.sort()).toEqual([...ids].sort());
     }

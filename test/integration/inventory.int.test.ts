@@ -1,21 +1,14 @@
 import { Code } from "@connectrpc/connect";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
-import { type Harness, startHarness } from "../support/harness.js";
+import { startHarness, useHarness } from "../support/harness.js";
+import { eur } from "../support/money.js";
 import { failure, type RpcClient } from "../support/rpc-client.js";
 
 const M = InventoryService.method;
-let h: Harness;
+const h = useHarness();
 let seq = 0;
 const sku = (prefix: string) => `${prefix}-${process.pid}-${seq++}`;
-const eur = (units: bigint, nanos = 0) => ({ currencyCode: "EUR", units, nanos });
-
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.stop();
-});
 
 async function createItem(client: RpcClient, s: string, quantity = 10n) {
   const res = await client.unary(M.createItem, {
@@ -25,7 +18,7 @@ async function createItem(client: RpcClient, s: string, quantity = 10n) {
 }
 
 describe.each(["grpc", "connect"] as const)("InventoryService over %s", (transport) => {
-  const client = () => (transport === "grpc" ? h.grpc : h.connect);
+  const client = () => (transport === "grpc" ? h().grpc : h().connect);
 
   it("creates, reads and refuses a duplicate", async () => {
     const s = sku("create");
@@ -229,7 +222,7 @@ describe("ListItems pagination", () => {
         }
       }
       // A token from another server (another signing key) is foreign.
-      const foreign = await failure(() => h.grpc.unary(M.listItems, { pageSize: 5, pageToken: t }));
+      const foreign = await failure(() => h().grpc.unary(M.listItems, { pageSize: 5, pageToken: t }));
       expect(foreign.errorInfo?.reason).toBe("INVALID_PAGE_TOKEN");
     } finally {
       await own.stop();
@@ -242,10 +235,10 @@ describe("stock under concurrency", () => {
     const mode = withRequestIds ? "with" : "without";
     it(`200 concurrent AdjustStock(-1) on stock 50 sell exactly 50 (${mode} request_ids)`, async () => {
       const s = sku("race");
-      await createItem(h.grpc, s, 50n);
+      await createItem(h().grpc, s, 50n);
       const results = await Promise.allSettled(
         Array.from({ length: 200 }, (_, i) =>
-          h.clients[i % 2]!.unary(M.adjustStock, {
+          h().clients[i % 2]!.unary(M.adjustStock, {
             sku: s,
             delta: -1n,
             ...(withRequestIds ? { requestId: `race-${s}-${i}` } : {}),
@@ -259,20 +252,20 @@ describe("stock under concurrency", () => {
       expect(ok).toHaveLength(50);
       expect(rejected).toHaveLength(150);
       expect(new Set(rejected.map((r) => r.errorInfo?.reason))).toEqual(new Set(["OUT_OF_STOCK"]));
-      expect((await h.grpc.unary(M.getItem, { sku: s })).item).toMatchObject({ quantity: 0n, version: 51n });
+      expect((await h().grpc.unary(M.getItem, { sku: s })).item).toMatchObject({ quantity: 0n, version: 51n });
     });
   }
 
   it("the same request_id sent 20 times at once applies once, and every answer is the first result", async () => {
     const s = sku("dupes");
-    await createItem(h.grpc, s, 100n);
+    await createItem(h().grpc, s, 100n);
     const rid = `dup-${s}`;
     const answers = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        h.clients[i % 2]!.unary(M.adjustStock, { sku: s, delta: -7n, requestId: rid }),
+        h().clients[i % 2]!.unary(M.adjustStock, { sku: s, delta: -7n, requestId: rid }),
       ),
     );
     for (const a of answers) expect(a.item).toEqual(answers[0]!.item);
-    expect((await h.grpc.unary(M.getItem, { sku: s })).item).toMatchObject({ quantity: 93n, version: 2n });
+    expect((await h().grpc.unary(M.getItem, { sku: s })).item).toMatchObject({ quantity: 93n, version: 2n });
   });
 });

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Harness, startHarness } from "../support/harness.js";
+import { useHarness } from "../support/harness.js";
 
 const run = promisify(execFile);
 const PYTHON = "/usr/bin/python3";
@@ -25,12 +25,11 @@ const reason =
     : "";
 if (reason) console.warn(`test/interop/python.int.test.ts ${reason}`);
 
-let h: Harness;
 let out = "";
 
 describe.skipIf(missing.length > 0)("Python grpcio client", () => {
+  const h = useHarness();
   beforeAll(async () => {
-    h = await startHarness();
     out = await mkdtemp(join(tmpdir(), "py-"));
     const template = join(out, "buf.gen.yaml");
     await writeFile(
@@ -48,12 +47,11 @@ describe.skipIf(missing.length > 0)("Python grpcio client", () => {
     await run("node_modules/.bin/buf", ["generate", "--template", template]);
   });
   afterAll(async () => {
-    await h?.stop();
     if (out) await rm(out, { recursive: true, force: true });
   });
 
   it("sees the same contract: health, no oversell, standard error details, money conserved", async () => {
-    const { stdout } = await run(PYTHON, ["test/interop/python_client.py", h.grpcAddress, String(Date.now())], {
+    const { stdout } = await run(PYTHON, ["test/interop/python_client.py", h().grpcAddress, String(Date.now())], {
       env: { ...process.env, PYTHONPATH: join(out, "gen") },
       timeout: 120_000,
     });

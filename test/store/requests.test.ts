@@ -8,8 +8,7 @@ import {
   putNewItemRequest,
   replaceStockRequest,
 } from "../../src/store/inventory-store.js";
-
-const eur = (units: bigint, nanos = 0) => ({ currencyCode: "EUR", units, nanos });
+import { eur } from "../support/money.js";
 
 describe("inventory requests", () => {
   it("a stock decrement is conditional on enough stock, atomically", () => {

@@ -1,11 +1,12 @@
 /**
  * Starts the real service (both transports, port 0) against the test run's DynamoDB Local
  * (test/global-setup.ts) with its own table prefix, so test files never see each other's
- * data. `stop()` closes every server and client it started.
+ * data. `stop()` closes every server and client it started; `useHarness()` does both for a
+ * file or describe block.
  */
 import { randomBytes } from "node:crypto";
 import { pino } from "pino";
-import { inject } from "vitest";
+import { afterAll, beforeAll, inject } from "vitest";
 import { createRpcMetrics, type RpcMetrics } from "../../src/middleware/metrics.js";
 import type { StoreBreakerOptions } from "../../src/resilience/circuit-breaker.js";
 import { createApp, reportHealth } from "../../src/server.js";
@@ -86,5 +87,26 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await new Promise<void>((resolve) => app.http.close(() => resolve()));
       store.destroy();
     },
+  };
+}
+
+/**
+ * One harness for the calling file (or describe block): started in beforeAll, stopped in
+ * afterAll. Options given as a function are read at start, after the beforeAll hooks
+ * registered before this call (a fault proxy's endpoint); afterAll hooks run in reverse,
+ * so the harness stops before what it depends on.
+ */
+export function useHarness(options: HarnessOptions | (() => HarnessOptions) = {}): () => Harness {
+  let harness: Harness | undefined;
+  beforeAll(async () => {
+    harness = await startHarness(typeof options === "function" ? options() : options);
+  });
+  afterAll(async () => {
+    await harness?.stop();
+    harness = undefined;
+  });
+  return () => {
+    if (harness === undefined) throw new Error("the harness runs only between its beforeAll and afterAll");
+    return harness;
   };
 }
