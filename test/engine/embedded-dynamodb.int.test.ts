@@ -1,7 +1,8 @@
 /**
  * The embedded engine against a real JVM: persistence across restarts, clean stops, the
  * one-line "no Java" failure, dying with its parent, and the shared engine that
- * test/global-setup.ts provides. Each start costs a JVM boot (~3 s here).
+ * test/global-setup.ts provides. Each start costs a JVM boot (~3 s here); the pure launch
+ * details are unit-tested in embedded-dynamodb.test.ts.
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -12,12 +13,7 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import {
-  dynamoDbLocalArgs,
-  EmbeddedDynamoDbError,
-  parseJavaMajorVersion,
-  startEmbeddedDynamoDb,
-} from "../../src/engine/embedded-dynamodb.js";
+import { EmbeddedDynamoDbError, startEmbeddedDynamoDb } from "../../src/engine/embedded-dynamodb.js";
 import { ensureTables, tableNames } from "../../src/store/tables.js";
 
 function clientFor(endpoint: string): DynamoDBClient {
@@ -205,29 +201,5 @@ describe("the global-setup engine", () => {
     } finally {
       client.destroy();
     }
-  });
-});
-
-describe("launch details (pure)", () => {
-  it("builds the JVM arguments for memory and disk", () => {
-    const base = { jar: "/d/DynamoDBLocal.jar", libDir: "/d/lib", port: 4567 };
-    const inMemory = dynamoDbLocalArgs({ ...base, dbPath: undefined });
-    expect(inMemory.slice(0, 3)).toEqual(["-Djava.library.path=/d/lib", "-jar", "/d/DynamoDBLocal.jar"]);
-    for (const flag of ["-sharedDb", "-disableTelemetry", "-inMemory"]) {
-      expect(inMemory).toContain(flag);
-    }
-    expect(inMemory[inMemory.indexOf("-port") + 1]).toBe("4567");
-    // Not the default "*": no web page may talk to the engine.
-    expect(inMemory[inMemory.indexOf("-cors") + 1]).toMatch(/\.invalid$/);
-    const onDisk = dynamoDbLocalArgs({ ...base, dbPath: "/data/dynamodb" });
-    expect(onDisk).not.toContain("-inMemory");
-    expect(onDisk[onDisk.indexOf("-dbPath") + 1]).toBe("/data/dynamodb");
-  });
-
-  it("reads the Java major version from `java -version`", () => {
-    expect(parseJavaMajorVersion('openjdk version "17.0.15" 2025-04-15')).toBe(17);
-    expect(parseJavaMajorVersion('java version "1.8.0_392"')).toBe(8);
-    expect(parseJavaMajorVersion('openjdk version "21" 2023-09-19')).toBe(21);
-    expect(parseJavaMajorVersion("something else")).toBeUndefined();
   });
 });
