@@ -7,7 +7,8 @@
  * after `resetTimeoutMs` one call probes (half-open) and closes it again on success.
  */
 import CircuitBreaker from "opossum";
-import { DomainError } from "../store/errors.js";
+import { circuitOpen, DomainError } from "../domain/errors.js";
+import { BREAKER_RESET_MS } from "../domain/retry-policy.js";
 
 export interface StoreBreakerOptions {
   /** Failure percentage in the rolling window that opens the breaker. Default 50. */
@@ -16,7 +17,7 @@ export interface StoreBreakerOptions {
   volumeThreshold?: number;
   /** Rolling window, ms. Default 10 000 (opossum's). */
   rollingCountTimeoutMs?: number;
-  /** Open → half-open after this long, ms; also the RetryInfo given to callers. Default 5 000. */
+  /** Open → half-open after this long, ms; also the RetryInfo given to callers. Default BREAKER_RESET_MS. */
   resetTimeoutMs?: number;
 }
 
@@ -34,7 +35,7 @@ function countsAsFailure(err: unknown): boolean {
 }
 
 export function createStoreBreaker(options: StoreBreakerOptions = {}): StoreBreaker {
-  const resetTimeoutMs = options.resetTimeoutMs ?? 5_000;
+  const resetTimeoutMs = options.resetTimeoutMs ?? BREAKER_RESET_MS;
   const breaker = new CircuitBreaker((work: () => Promise<unknown>) => work(), {
     errorThresholdPercentage: options.errorThresholdPercentage ?? 50,
     volumeThreshold: options.volumeThreshold ?? 10,
@@ -52,9 +53,7 @@ export function createStoreBreaker(options: StoreBreakerOptions = {}): StoreBrea
         return (await breaker.fire(work)) as T;
       } catch (err) {
         if (err instanceof Error && (err as { code?: string }).code === "EOPENBREAKER") {
-          throw new DomainError("CIRCUIT_OPEN", "the store is failing; calls are paused briefly, retry later", {
-            retryAfterMs: resetTimeoutMs,
-          });
+          throw circuitOpen(resetTimeoutMs);
         }
         throw err;
       }

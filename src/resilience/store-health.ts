@@ -3,21 +3,22 @@
  * (one cheap read, through the breaker) runs every `intervalMs`; the breaker opening flips
  * health at once. The probe also lets an open breaker close again when no traffic comes.
  */
+import { HEALTH_PROBE_INTERVAL_MS, HEALTH_PROBE_TIMEOUT_MS } from "../domain/retry-policy.js";
 import type { StoreClient } from "../store/dynamo.js";
 
 export interface StoreHealthOptions {
   client: StoreClient;
   /** Table the probe reads (a key that never exists). */
   probeTable: string;
-  /** Probe period, ms. Default 5 000. */
+  /** Probe period, ms. Default HEALTH_PROBE_INTERVAL_MS. */
   intervalMs?: number;
-  /** Probe time limit, ms. Default 2 000. */
+  /** Probe time limit, ms. Default HEALTH_PROBE_TIMEOUT_MS. */
   timeoutMs?: number;
   onChange: (healthy: boolean) => void;
 }
 
 export function watchStoreHealth(options: StoreHealthOptions): { stop(): void; healthy(): boolean } {
-  const intervalMs = options.intervalMs ?? 5_000;
+  const intervalMs = options.intervalMs ?? HEALTH_PROBE_INTERVAL_MS;
   let healthy = true;
   const set = (value: boolean) => {
     if (value === healthy) return;
@@ -28,7 +29,7 @@ export function watchStoreHealth(options: StoreHealthOptions): { stop(): void; h
     if (state === "open") set(false);
   });
   const probe = () =>
-    options.client.ping(options.probeTable, AbortSignal.timeout(options.timeoutMs ?? 2_000)).then(
+    options.client.ping(options.probeTable, AbortSignal.timeout(options.timeoutMs ?? HEALTH_PROBE_TIMEOUT_MS)).then(
       () => set(true),
       () => set(false),
     );

@@ -19,10 +19,18 @@ import {
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
 import type { Account, BalanceChange, NewAccount, Transfer, TransferCommand } from "../domain/accounts.js";
+import {
+  accountExists,
+  accountNotFound,
+  balanceAboveCeiling,
+  currencyMismatch,
+  type DomainError,
+  insufficientFunds,
+  transferNotFound,
+} from "../domain/errors.js";
 import { fromNanos, MAX_UNITS, type Money, moneyToDecimal, NANOS_PER_UNIT, toNanos } from "../domain/money.js";
 import { readBigInt, readMoney, readString, type Stored } from "./attributes.js";
 import { itemAtFailure, type StoreClient, withSignal } from "./dynamo.js";
-import { DomainError } from "./errors.js";
 import type { Idempotency } from "./idempotency.js";
 import { timeOrderedId } from "./ids.js";
 import type { Page } from "./inventory-store.js";
@@ -65,45 +73,6 @@ function transferFromStored(s: Stored): Transfer {
     requestId: readString(s, "request_id"),
     createdAt: readString(s, "created_at"),
   };
-}
-
-export function accountNotFound(accountId: string, side?: "from" | "to"): DomainError {
-  const which = side === undefined ? "" : ` (${side === "from" ? "from_account_id" : "to_account_id"})`;
-  return new DomainError("ACCOUNT_NOT_FOUND", `account ${accountId}${which} does not exist`, {
-    metadata: { account_id: accountId, ...(side ? { side, field: `${side}_account_id` } : {}) },
-  });
-}
-
-function currencyMismatch(accountId: string, accountCurrency: string, requested: string): DomainError {
-  return new DomainError("CURRENCY_MISMATCH", `account ${accountId} holds ${accountCurrency}, not ${requested}`, {
-    metadata: { account_id: accountId, account_currency: accountCurrency, requested_currency: requested },
-  });
-}
-
-function insufficientFunds(accountId: string, requested: Money, available: Money | undefined): DomainError {
-  return new DomainError(
-    "INSUFFICIENT_FUNDS",
-    `account ${accountId} has not enough money: requested ${moneyToDecimal(requested)} ${requested.currencyCode}` +
-      (available ? `, available ${moneyToDecimal(available)}` : ""),
-    {
-      metadata: {
-        account_id: accountId,
-        requested: moneyToDecimal(requested),
-        ...(available ? { available: moneyToDecimal(available) } : {}),
-      },
-    },
-  );
-}
-
-function balanceCeiling(accountId: string): DomainError {
-  return new DomainError(
-    "INVALID_FIELD",
-    `amount would take the balance of account ${accountId} above ${MAX_UNITS} units`,
-    {
-      metadata: { account_id: accountId, field: "amount" },
-      violations: [{ field: "amount", description: `would take the balance of ${accountId} above ${MAX_UNITS} units` }],
-    },
-  );
 }
 
 // ---- pure request builders -------------------------------------------------------------
@@ -153,7 +122,9 @@ function balanceFailure(accountId: string, amount: Money, direction: "debit" | "
     if (account.balance.currencyCode !== amount.currencyCode) {
       return currencyMismatch(accountId, account.balance.currencyCode, amount.currencyCode);
     }
-    return direction === "debit" ? insufficientFunds(accountId, amount, account.balance) : balanceCeiling(accountId);
+    return direction === "debit"
+      ? insufficientFunds(accountId, amount, account.balance)
+      : balanceAboveCeiling(accountId);
   };
 }
 
@@ -244,9 +215,6 @@ export function createAccountStore(options: AccountStoreOptions) {
     };
   }
 
-  const accountExists = (accountId: string) =>
-    new DomainError("ACCOUNT_EXISTS", `account ${accountId} already exists`, { metadata: { account_id: accountId } });
-
   /** Applies a deposit (+) or withdrawal (−) to `current`, or throws why it cannot. */
   function changedBalance(current: Account, change: BalanceChange, direction: "debit" | "credit"): Account {
     const amount = change.amount;
@@ -255,7 +223,7 @@ export function createAccountStore(options: AccountStoreOptions) {
     }
     const nanos = toNanos(current.balance) + (direction === "credit" ? toNanos(amount) : -toNanos(amount));
     if (nanos < 0n) throw insufficientFunds(current.accountId, amount, current.balance);
-    if (nanos > MAX_BALANCE_NANOS) throw balanceCeiling(current.accountId);
+    if (nanos > MAX_BALANCE_NANOS) throw balanceAboveCeiling(current.accountId);
     return {
       ...current,
       balance: fromNanos(amount.currencyCode, nanos),
@@ -387,9 +355,7 @@ export function createAccountStore(options: AccountStoreOptions) {
         ),
       );
       if (!out.Item) {
-        throw new DomainError("TRANSFER_NOT_FOUND", `transfer ${transferId} does not exist`, {
-          metadata: { transfer_id: transferId },
-        });
+        throw transferNotFound(transferId);
       }
       return transferFromStored(out.Item);
     },

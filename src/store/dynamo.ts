@@ -8,8 +8,9 @@ import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { RetryErrorInfo, StandardRetryToken } from "@smithy/types";
 import { StandardRetryStrategy } from "@smithy/util-retry";
+import { DomainError, storeUnavailable, throttled } from "../domain/errors.js";
+import { SDK_MAX_ATTEMPTS } from "../domain/retry-policy.js";
 import { createStoreBreaker, type StoreBreaker, type StoreBreakerOptions } from "../resilience/circuit-breaker.js";
-import { DomainError } from "./errors.js";
 
 export interface StoreClientOptions {
   /** DynamoDB-compatible endpoint (embedded DynamoDB Local, or DYNAMODB_ENDPOINT); unset: AWS. */
@@ -24,7 +25,7 @@ export interface StoreClientOptions {
   credentials?: "local" | "chain";
   /**
    * SDK attempts per call (standard retry mode: exponential backoff with full jitter on
-   * throttling, 5xx and network errors). Default 4: enough to ride out a short throttle,
+   * throttling, 5xx and network errors). Default SDK_MAX_ATTEMPTS (4): enough to ride out a short throttle,
    * small enough that a caller's deadline is not eaten by retries.
    */
   maxAttempts?: number;
@@ -72,7 +73,7 @@ export interface StoreClient {
 export function createStoreClient(options: StoreClientOptions): StoreClient {
   const config: DynamoDBClientConfig = {
     region: options.region,
-    maxAttempts: options.maxAttempts ?? 4,
+    maxAttempts: options.maxAttempts ?? SDK_MAX_ATTEMPTS,
     retryMode: "standard",
   };
   if (options.endpoint !== undefined) config.endpoint = options.endpoint;
@@ -196,10 +197,7 @@ export function classifySdkError(err: unknown, options: { writeOutcomeUnknown?: 
   if (!(err instanceof Error) || err instanceof DomainError) return err;
   if (err.name === "AbortError") return err;
   if (THROTTLING.has(err.name)) {
-    return new DomainError("THROTTLED", "the store is throttling requests; retry later", {
-      retryAfterMs: 1000,
-      cause: err,
-    });
+    return throttled(err);
   }
   const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   const code = (err as { code?: string }).code;
@@ -210,15 +208,7 @@ export function classifySdkError(err: unknown, options: { writeOutcomeUnknown?: 
     (status !== undefined && status >= 500) ||
     (code !== undefined && NETWORK_CODES.has(code))
   ) {
-    const message = options.writeOutcomeUnknown
-      ? "the store did not confirm the write: it may or may not have been applied; " +
-        "read before retrying, or send a request_id"
-      : "the store is unavailable; retry later";
-    return new DomainError("STORE_UNAVAILABLE", message, {
-      retryAfterMs: 1000,
-      metadata: options.writeOutcomeUnknown ? { write_outcome: "unknown" } : {},
-      cause: err,
-    });
+    return storeUnavailable(err, options.writeOutcomeUnknown);
   }
   return err;
 }

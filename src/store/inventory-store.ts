@@ -7,13 +7,20 @@
 
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, GetCommand, NumberValue, PutCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  type DomainError,
+  invalidField,
+  itemExists,
+  itemNotFound,
+  outOfStock,
+  versionMismatch,
+} from "../domain/errors.js";
 import type { InventoryItem, InventoryItemView, NewItem, StockAdjustment } from "../domain/inventory.js";
 import { MAX_QUANTITY } from "../domain/inventory.js";
 import { type Money, moneyToDecimal } from "../domain/money.js";
 import { readBigInt, readMoney, readString, type Stored } from "./attributes.js";
 import { batchGet } from "./batch.js";
 import { itemAtFailure, type StoreClient, withSignal } from "./dynamo.js";
-import { DomainError, invalidField } from "./errors.js";
 import type { Idempotency } from "./idempotency.js";
 import { type PageTokenCodec, pageOf } from "./page-token.js";
 import { parallelScan } from "./parallel-scan.js";
@@ -68,42 +75,6 @@ function viewFromStored(s: Stored): InventoryItemView {
 }
 
 const decimal = (m: Money) => NumberValue.from(moneyToDecimal(m));
-
-export function itemNotFound(sku: string): DomainError {
-  return new DomainError("ITEM_NOT_FOUND", `item ${sku} does not exist`, { metadata: { sku } });
-}
-
-export function versionMismatch(
-  metadata: Record<string, string>,
-  expected: bigint,
-  actual: bigint | undefined,
-): DomainError {
-  return new DomainError(
-    "VERSION_MISMATCH",
-    `expected_version ${expected} does not match the current version ${actual ?? "unknown"}`,
-    {
-      metadata: {
-        ...metadata,
-        expected_version: String(expected),
-        ...(actual !== undefined ? { actual_version: String(actual) } : {}),
-      },
-    },
-  );
-}
-
-export function outOfStock(sku: string, requested: bigint, available: bigint | undefined): DomainError {
-  return new DomainError(
-    "OUT_OF_STOCK",
-    `not enough stock of ${sku}: requested ${requested}${available !== undefined ? `, available ${available}` : ""}`,
-    {
-      metadata: {
-        sku,
-        requested: String(requested),
-        ...(available !== undefined ? { available: String(available) } : {}),
-      },
-    },
-  );
-}
 
 // ---- pure request builders -------------------------------------------------------------
 
@@ -299,7 +270,7 @@ export function createInventoryStore(options: InventoryStoreOptions) {
         await client.callAtMostOnce((doc) => doc.send(new PutCommand(request), withSignal(signal)));
       } catch (err) {
         if (err instanceof ConditionalCheckFailedException) {
-          throw new DomainError("ITEM_EXISTS", `item ${item.sku} already exists`, { metadata: { sku: item.sku } });
+          throw itemExists(item.sku);
         }
         throw err;
       }

@@ -7,8 +7,8 @@
 import { createHash, randomUUID } from "node:crypto";
 import { type AttributeValue, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { TransactWriteCommand, type TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
+import { throttled, transactionConflict } from "../domain/errors.js";
 import { itemAtFailure, type StoreClient, withSignal } from "./dynamo.js";
-import { DomainError } from "./errors.js";
 
 export type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
 export type StoredItem = Record<string, unknown>;
@@ -28,8 +28,6 @@ export interface TransactOptions {
    */
   tokenSeed?: string | undefined;
 }
-
-export const TRANSACTION_RETRY_MS = 50;
 
 export function clientRequestToken(seed: string | undefined): string {
   if (seed === undefined) return randomUUID();
@@ -75,7 +73,7 @@ export function interpretCancellation(err: unknown, writes: GuardedWrite[]): unk
       err instanceof Error &&
       (err.name === "TransactionConflictException" || err.name === "TransactionInProgressException")
     ) {
-      return conflict(err);
+      return transactionConflict(err);
     }
     return err;
   }
@@ -89,19 +87,7 @@ export function interpretCancellation(err: unknown, writes: GuardedWrite[]): unk
     }
   }
   const codes = new Set(reasons.map((r) => r.Code));
-  if (codes.has("TransactionConflict")) return conflict(err);
-  if (codes.has("ThrottlingError") || codes.has("ProvisionedThroughputExceeded")) {
-    return new DomainError("THROTTLED", "the store is throttling requests; retry later", {
-      retryAfterMs: 1000,
-      cause: err,
-    });
-  }
+  if (codes.has("TransactionConflict")) return transactionConflict(err);
+  if (codes.has("ThrottlingError") || codes.has("ProvisionedThroughputExceeded")) return throttled(err);
   return err;
-}
-
-function conflict(cause: unknown): DomainError {
-  return new DomainError("TRANSACTION_CONFLICT", "a concurrent transaction touched the same data; retry", {
-    retryAfterMs: TRANSACTION_RETRY_MS,
-    cause,
-  });
 }
