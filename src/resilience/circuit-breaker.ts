@@ -26,7 +26,8 @@ export type BreakerState = "closed" | "open" | "half_open";
 export interface StoreBreaker {
   run<T>(work: () => Promise<T>): Promise<T>;
   state(): BreakerState;
-  onChange(listener: (state: BreakerState) => void): void;
+  /** Calls `listener` on every transition; returns the function that stops it. */
+  onChange(listener: (state: BreakerState) => void): () => void;
   shutdown(): void;
 }
 
@@ -60,9 +61,15 @@ export function createStoreBreaker(options: StoreBreakerOptions = {}): StoreBrea
     },
     state,
     onChange(listener) {
-      breaker.on("open", () => listener(state()));
-      breaker.on("halfOpen", () => listener(state()));
-      breaker.on("close", () => listener(state()));
+      const report = () => listener(state());
+      breaker.on("open", report);
+      breaker.on("halfOpen", report);
+      breaker.on("close", report);
+      return () => {
+        breaker.removeListener("open", report);
+        breaker.removeListener("halfOpen", report);
+        breaker.removeListener("close", report);
+      };
     },
     shutdown: () => breaker.shutdown(),
   };
