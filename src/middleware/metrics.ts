@@ -47,7 +47,6 @@ export function createRpcMetrics(): RpcMetrics {
     registers: [registry],
   });
   let breakerState: () => BreakerState = () => "closed";
-  let breakerGauge: Gauge | undefined;
   return {
     registry,
     onStoreOperation: ({ operation, durationMs, outcome, attempts }) => {
@@ -57,7 +56,8 @@ export function createRpcMetrics(): RpcMetrics {
     trackBreaker(state) {
       breakerState = state;
       // prom-client throws on a second metric of the same name in one registry.
-      breakerGauge ??= new Gauge({
+      if (registry.getSingleMetric("store_circuit_breaker_state") !== undefined) return;
+      new Gauge({
         name: "store_circuit_breaker_state",
         help: "Store circuit breaker: 0 closed, 1 half-open, 2 open",
         registers: [registry],
