@@ -1,8 +1,9 @@
 /**
  * Inventory table access. Table `Inventory`, key `sku`; attributes: name, price (exact
  * decimal N), currency, quantity, version, created_at, updated_at.
- * Each request is built by a pure function (unit-tested in test/store/inventory-requests.test.ts)
- * and sent by a thin method here; conditional-check failures become domain errors.
+ * Each request is built by a pure function (unit-tested in test/store/requests.test.ts) and
+ * sent through the store kit (get-item, query-page, scan-segments, write-once), which turns
+ * failed conditions into the domain errors named here.
  */
 
 import { NumberValue } from "@aws-sdk/lib-dynamodb";
@@ -24,7 +25,7 @@ import { getItem } from "./get-item.js";
 import type { Idempotency } from "./idempotency.js";
 import type { PageTokenCodec } from "./page-token.js";
 import { buildProjection, type ProjectionAllowList } from "./projection.js";
-import { queryPage } from "./query-page.js";
+import { type Page, queryPage } from "./query-page.js";
 import { createReadModifyWrite } from "./read-modify-write.js";
 import { scanSegments } from "./scan-segments.js";
 import { writeOnce } from "./write-once.js";
@@ -35,11 +36,6 @@ export interface InventoryStoreOptions {
   idempotency: Idempotency;
   pageTokens: PageTokenCodec;
   now?: () => Date;
-}
-
-export interface Page<T> {
-  items: T[];
-  nextPageToken: string;
 }
 
 /** InventoryItem proto field → attributes holding it. */

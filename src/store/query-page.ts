@@ -20,6 +20,13 @@ export const MAX_EXAMINED_PER_PAGE = 1_000;
 /** Items each read of a filtered page asks for at least, so a selective filter is not one item per round trip. */
 const MIN_FILTERED_READ = 100;
 
+/** One page of a list RPC, mapped to domain values. */
+export interface Page<T> {
+  items: T[];
+  /** "" on the last page. */
+  nextPageToken: string;
+}
+
 export interface QueryPageParams {
   table: string;
   /** A GSI of `table`; undefined reads the table. Reads of a GSI are never consistent (DynamoDB rejects it). */
@@ -78,7 +85,7 @@ export async function queryPage(
   tokens: PageTokenCodec,
   params: QueryPageParams,
   signal: AbortSignal | undefined,
-): Promise<{ items: Stored[]; nextPageToken: string }> {
+): Promise<Page<Stored>> {
   const wanted = params.pageSize + 1;
   const budget = Math.max(wanted, params.maxExamined ?? MAX_EXAMINED_PER_PAGE);
   const items: Stored[] = [];
