@@ -1,10 +1,10 @@
 /**
- * The one domain error type. The store (and request validation) throw it; exactly one
+ * The one domain error type. The store, the breaker and request validation throw it; exactly one
  * function (src/middleware/error-mapping.ts) turns it into a gRPC status. It carries no
  * transport codes: `reason` is the API's ErrorInfo reason, `metadata` names the resource.
  * Modelled on dynamodb-toolbox's DynamoDBToolboxError: a code and a `match()` guard.
- * Code raises these through the named constructors below, never `new DomainError` itself,
- * so each situation has one message and one metadata shape wherever it is detected.
+ * Source code raises these through the named constructors below, never `new DomainError`
+ * itself, so each situation has one message and one metadata shape wherever it is detected.
  */
 import { MAX_UNITS, type Money, moneyToDecimal } from "./money.js";
 import { BREAKER_RESET_MS, CONFLICT_RETRY_MS, STORE_UNAVAILABLE_RETRY_MS, THROTTLED_RETRY_MS } from "./retry-policy.js";
