@@ -111,7 +111,7 @@ export function reportHealth(
   };
   set(true);
   const watch = watchStoreHealth({
-    client: options.client,
+    probe: options.client,
     probeTable: options.probeTable,
     ...(options.intervalMs !== undefined ? { intervalMs: options.intervalMs } : {}),
     onChange: (healthy) => {

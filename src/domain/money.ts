@@ -4,7 +4,7 @@
  * In DynamoDB an amount is an `N` holding the exact decimal string (DynamoDB keeps 38
  * significant digits; our largest amount has 18 + 9).
  */
-import type { FieldViolation } from "../store/errors.js";
+import type { FieldViolation } from "./errors.js";
 
 export interface Money {
   readonly currencyCode: string;

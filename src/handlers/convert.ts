@@ -1,10 +1,10 @@
 /** Protobuf messages ↔ domain values. The only place that knows both shapes. */
 import { create } from "@bufbuild/protobuf";
 import { type Timestamp, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { amountOutOfRange } from "../domain/errors.js";
 import type { Money } from "../domain/money.js";
 import type { Money as MoneyMessage } from "../gen/commerce/v1/money_pb.js";
 import { MoneySchema } from "../gen/commerce/v1/money_pb.js";
-import { DomainError } from "../store/errors.js";
 
 export function moneyFromProto(m: MoneyMessage | undefined): Money | undefined {
   return m === undefined ? undefined : { currencyCode: m.currencyCode, units: m.units, nanos: m.nanos };
@@ -19,13 +19,7 @@ const INT64_MAX = 2n ** 63n - 1n;
 export function moneyToProto(m: Money | undefined): MoneyMessage | undefined {
   if (m === undefined) return undefined;
   if (m.units > INT64_MAX || m.units < -INT64_MAX) {
-    throw new DomainError(
-      "AMOUNT_OUT_OF_RANGE",
-      `the ${m.currencyCode} amount does not fit google.type.Money (int64 units)`,
-      {
-        metadata: { currency_code: m.currencyCode, units: m.units.toString() },
-      },
-    );
+    throw amountOutOfRange(m);
   }
   return create(MoneySchema, { currencyCode: m.currencyCode, units: m.units, nanos: m.nanos });
 }

@@ -3,6 +3,7 @@
  */
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { invalidField } from "../domain/errors.js";
 import type { InventoryItemView } from "../domain/inventory.js";
 import { MAX_QUANTITY } from "../domain/inventory.js";
 import {
@@ -10,7 +11,6 @@ import {
   type InventoryService,
   type InventoryItem as ItemMessage,
 } from "../gen/commerce/v1/inventory_service_pb.js";
-import { invalidField } from "../store/errors.js";
 import type { InventoryStore } from "../store/inventory-store.js";
 import { moneyFromProto, moneyToProto, timestampToProto } from "./convert.js";
 import { totalSegmentsOf, Violations } from "./validate.js";

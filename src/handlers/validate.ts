@@ -3,8 +3,9 @@
  * all violations reported at once (google.rpc.BadRequest), each naming the field's proto
  * path and the rule it broke.
  */
+
+import { type FieldViolation, invalidFields } from "../domain/errors.js";
 import { type Money, moneyViolations } from "../domain/money.js";
-import { type FieldViolation, invalidFields } from "../store/errors.js";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../store/page-token.js";
 
 export const ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;

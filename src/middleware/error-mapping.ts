@@ -8,8 +8,8 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { DomainError, type ErrorReason } from "../domain/errors.js";
 import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "../gen/google/rpc/error_details_pb.js";
-import { DomainError, type ErrorReason } from "../store/errors.js";
 
 export const ERROR_DOMAIN = "commerce.v1";
 

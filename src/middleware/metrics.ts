@@ -10,7 +10,10 @@ export interface RpcMetrics {
   observer: CallObserver;
   /** DynamoDB operations: pass as the store client's onOperation. */
   onStoreOperation: (event: StoreOperationEvent) => void;
-  /** Exposes the store breaker's state (0 closed, 1 half-open, 2 open). */
+  /**
+   * Exposes the store breaker's state (0 closed, 1 half-open, 2 open). Calling it again
+   * replaces the source: the registry holds one gauge of that name.
+   */
   trackBreaker(state: () => BreakerState): void;
 }
 
@@ -43,6 +46,7 @@ export function createRpcMetrics(): RpcMetrics {
     labelNames: ["operation"],
     registers: [registry],
   });
+  let breakerState: () => BreakerState = () => "closed";
   return {
     registry,
     onStoreOperation: ({ operation, durationMs, outcome, attempts }) => {
@@ -50,12 +54,15 @@ export function createRpcMetrics(): RpcMetrics {
       if (attempts > 1) storeRetries.inc({ operation }, attempts - 1);
     },
     trackBreaker(state) {
+      breakerState = state;
+      // prom-client throws on a second metric of the same name in one registry.
+      if (registry.getSingleMetric("store_circuit_breaker_state") !== undefined) return;
       new Gauge({
         name: "store_circuit_breaker_state",
         help: "Store circuit breaker: 0 closed, 1 half-open, 2 open",
         registers: [registry],
         collect() {
-          this.set({ closed: 0, half_open: 1, open: 2 }[state()]);
+          this.set({ closed: 0, half_open: 1, open: 2 }[breakerState()]);
         },
       });
     },

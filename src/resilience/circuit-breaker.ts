@@ -7,7 +7,8 @@
  * after `resetTimeoutMs` one call probes (half-open) and closes it again on success.
  */
 import CircuitBreaker from "opossum";
-import { DomainError } from "../store/errors.js";
+import { circuitOpen, DomainError } from "../domain/errors.js";
+import { BREAKER_RESET_MS } from "../domain/retry-policy.js";
 
 export interface StoreBreakerOptions {
   /** Failure percentage in the rolling window that opens the breaker. Default 50. */
@@ -16,7 +17,7 @@ export interface StoreBreakerOptions {
   volumeThreshold?: number;
   /** Rolling window, ms. Default 10 000 (opossum's). */
   rollingCountTimeoutMs?: number;
-  /** Open → half-open after this long, ms; also the RetryInfo given to callers. Default 5 000. */
+  /** Open → half-open after this long, ms; also the RetryInfo given to callers. Default BREAKER_RESET_MS. */
   resetTimeoutMs?: number;
 }
 
@@ -25,7 +26,8 @@ export type BreakerState = "closed" | "open" | "half_open";
 export interface StoreBreaker {
   run<T>(work: () => Promise<T>): Promise<T>;
   state(): BreakerState;
-  onChange(listener: (state: BreakerState) => void): void;
+  /** Calls `listener` on every transition; returns the function that stops it. */
+  onChange(listener: (state: BreakerState) => void): () => void;
   shutdown(): void;
 }
 
@@ -34,7 +36,7 @@ function countsAsFailure(err: unknown): boolean {
 }
 
 export function createStoreBreaker(options: StoreBreakerOptions = {}): StoreBreaker {
-  const resetTimeoutMs = options.resetTimeoutMs ?? 5_000;
+  const resetTimeoutMs = options.resetTimeoutMs ?? BREAKER_RESET_MS;
   const breaker = new CircuitBreaker((work: () => Promise<unknown>) => work(), {
     errorThresholdPercentage: options.errorThresholdPercentage ?? 50,
     volumeThreshold: options.volumeThreshold ?? 10,
@@ -52,18 +54,22 @@ export function createStoreBreaker(options: StoreBreakerOptions = {}): StoreBrea
         return (await breaker.fire(work)) as T;
       } catch (err) {
         if (err instanceof Error && (err as { code?: string }).code === "EOPENBREAKER") {
-          throw new DomainError("CIRCUIT_OPEN", "the store is failing; calls are paused briefly, retry later", {
-            retryAfterMs: resetTimeoutMs,
-          });
+          throw circuitOpen(resetTimeoutMs);
         }
         throw err;
       }
     },
     state,
     onChange(listener) {
-      breaker.on("open", () => listener(state()));
-      breaker.on("halfOpen", () => listener(state()));
-      breaker.on("close", () => listener(state()));
+      const report = () => listener(state());
+      breaker.on("open", report);
+      breaker.on("halfOpen", report);
+      breaker.on("close", report);
+      return () => {
+        breaker.removeListener("open", report);
+        breaker.removeListener("halfOpen", report);
+        breaker.removeListener("close", report);
+      };
     },
     shutdown: () => breaker.shutdown(),
   };

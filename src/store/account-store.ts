@@ -8,28 +8,29 @@
  * Money moves only inside DynamoDB conditions (`balance >= :amount`, same currency), so a
  * balance can never go negative whatever the concurrency.
  */
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import {
-  GetCommand,
-  NumberValue,
-  PutCommand,
-  QueryCommand,
-  ScanCommand,
-  TransactGetCommand,
-  UpdateCommand,
-} from "@aws-sdk/lib-dynamodb";
+import { NumberValue, TransactGetCommand } from "@aws-sdk/lib-dynamodb";
 import type { Account, BalanceChange, NewAccount, Transfer, TransferCommand } from "../domain/accounts.js";
+import {
+  accountExists,
+  accountNotFound,
+  balanceAboveCeiling,
+  currencyMismatch,
+  type DomainError,
+  insufficientFunds,
+  transferNotFound,
+} from "../domain/errors.js";
 import { fromNanos, MAX_UNITS, type Money, moneyToDecimal, NANOS_PER_UNIT, toNanos } from "../domain/money.js";
 import { readBigInt, readMoney, readString, type Stored } from "./attributes.js";
-import { itemAtFailure, type StoreClient, withSignal } from "./dynamo.js";
-import { DomainError } from "./errors.js";
+import { type StoreClient, withSignal } from "./dynamo.js";
+import { getItem } from "./get-item.js";
 import type { Idempotency } from "./idempotency.js";
 import { timeOrderedId } from "./ids.js";
-import type { Page } from "./inventory-store.js";
-import { type PageTokenCodec, pageOf } from "./page-token.js";
-import { parallelScan } from "./parallel-scan.js";
+import type { PageTokenCodec } from "./page-token.js";
+import { type Page, queryPage } from "./query-page.js";
 import { createReadModifyWrite } from "./read-modify-write.js";
+import { scanSegments } from "./scan-segments.js";
 import { type GuardedWrite, interpretCancellation, type TransactItem, transactWrite } from "./transact.js";
+import { writeOnce } from "./write-once.js";
 
 export interface AccountStoreOptions {
   client: StoreClient;
@@ -65,45 +66,6 @@ function transferFromStored(s: Stored): Transfer {
     requestId: readString(s, "request_id"),
     createdAt: readString(s, "created_at"),
   };
-}
-
-export function accountNotFound(accountId: string, side?: "from" | "to"): DomainError {
-  const which = side === undefined ? "" : ` (${side === "from" ? "from_account_id" : "to_account_id"})`;
-  return new DomainError("ACCOUNT_NOT_FOUND", `account ${accountId}${which} does not exist`, {
-    metadata: { account_id: accountId, ...(side ? { side, field: `${side}_account_id` } : {}) },
-  });
-}
-
-function currencyMismatch(accountId: string, accountCurrency: string, requested: string): DomainError {
-  return new DomainError("CURRENCY_MISMATCH", `account ${accountId} holds ${accountCurrency}, not ${requested}`, {
-    metadata: { account_id: accountId, account_currency: accountCurrency, requested_currency: requested },
-  });
-}
-
-function insufficientFunds(accountId: string, requested: Money, available: Money | undefined): DomainError {
-  return new DomainError(
-    "INSUFFICIENT_FUNDS",
-    `account ${accountId} has not enough money: requested ${moneyToDecimal(requested)} ${requested.currencyCode}` +
-      (available ? `, available ${moneyToDecimal(available)}` : ""),
-    {
-      metadata: {
-        account_id: accountId,
-        requested: moneyToDecimal(requested),
-        ...(available ? { available: moneyToDecimal(available) } : {}),
-      },
-    },
-  );
-}
-
-function balanceCeiling(accountId: string): DomainError {
-  return new DomainError(
-    "INVALID_FIELD",
-    `amount would take the balance of account ${accountId} above ${MAX_UNITS} units`,
-    {
-      metadata: { account_id: accountId, field: "amount" },
-      violations: [{ field: "amount", description: `would take the balance of ${accountId} above ${MAX_UNITS} units` }],
-    },
-  );
 }
 
 // ---- pure request builders -------------------------------------------------------------
@@ -153,7 +115,9 @@ function balanceFailure(accountId: string, amount: Money, direction: "debit" | "
     if (account.balance.currencyCode !== amount.currencyCode) {
       return currencyMismatch(accountId, account.balance.currencyCode, amount.currencyCode);
     }
-    return direction === "debit" ? insufficientFunds(accountId, amount, account.balance) : balanceCeiling(accountId);
+    return direction === "debit"
+      ? insufficientFunds(accountId, amount, account.balance)
+      : balanceAboveCeiling(accountId);
   };
 }
 
@@ -206,14 +170,9 @@ export function createAccountStore(options: AccountStoreOptions) {
   const readModifyWrite = createReadModifyWrite(client);
 
   async function readAccount(accountId: string, signal: AbortSignal | undefined): Promise<Account> {
-    const out = await client.call((doc) =>
-      doc.send(
-        new GetCommand({ TableName: tables.accounts, Key: { account_id: accountId }, ConsistentRead: true }),
-        withSignal(signal),
-      ),
-    );
-    if (!out.Item) throw accountNotFound(accountId);
-    return accountFromStored(out.Item);
+    const item = await getItem(client, { table: tables.accounts, key: { account_id: accountId } }, signal);
+    if (!item) throw accountNotFound(accountId);
+    return accountFromStored(item);
   }
 
   function openedAccount(a: NewAccount): Account {
@@ -244,9 +203,6 @@ export function createAccountStore(options: AccountStoreOptions) {
     };
   }
 
-  const accountExists = (accountId: string) =>
-    new DomainError("ACCOUNT_EXISTS", `account ${accountId} already exists`, { metadata: { account_id: accountId } });
-
   /** Applies a deposit (+) or withdrawal (−) to `current`, or throws why it cannot. */
   function changedBalance(current: Account, change: BalanceChange, direction: "debit" | "credit"): Account {
     const amount = change.amount;
@@ -255,7 +211,7 @@ export function createAccountStore(options: AccountStoreOptions) {
     }
     const nanos = toNanos(current.balance) + (direction === "credit" ? toNanos(amount) : -toNanos(amount));
     if (nanos < 0n) throw insufficientFunds(current.accountId, amount, current.balance);
-    if (nanos > MAX_BALANCE_NANOS) throw balanceCeiling(current.accountId);
+    if (nanos > MAX_BALANCE_NANOS) throw balanceAboveCeiling(current.accountId);
     return {
       ...current,
       balance: fromNanos(amount.currencyCode, nanos),
@@ -271,19 +227,13 @@ export function createAccountStore(options: AccountStoreOptions) {
   ): Promise<Account> {
     if (change.requestId === "") {
       const update = balanceUpdate(tables.accounts, change.accountId, change.amount, direction, now()).Update!;
-      try {
-        const out = await client.callAtMostOnce((doc) =>
-          doc.send(
-            new UpdateCommand({ ...update, ReturnValues: "ALL_NEW", ReturnValuesOnConditionCheckFailure: "ALL_OLD" }),
-            withSignal(signal),
-          ),
-        );
-        return accountFromStored(out.Attributes ?? {});
-      } catch (err) {
-        if (!(err instanceof ConditionalCheckFailedException)) throw err;
-        const old = itemAtFailure(err.Item);
-        throw balanceFailure(change.accountId, change.amount, direction)(old);
-      }
+      const item = await writeOnce(
+        client,
+        { Update: { ...update, ReturnValues: "ALL_NEW" } },
+        balanceFailure(change.accountId, change.amount, direction),
+        signal,
+      );
+      return accountFromStored(item ?? {});
     }
     const operation = direction === "credit" ? "Deposit" : "Withdraw";
     const request = {
@@ -323,12 +273,7 @@ export function createAccountStore(options: AccountStoreOptions) {
     async openAccount(a: NewAccount, signal?: AbortSignal): Promise<Account> {
       if (a.requestId === "") {
         const account = openedAccount(a);
-        try {
-          await client.callAtMostOnce((doc) => doc.send(new PutCommand(putAccount(account)), withSignal(signal)));
-        } catch (err) {
-          if (err instanceof ConditionalCheckFailedException) throw accountExists(account.accountId);
-          throw err;
-        }
+        await writeOnce(client, { Put: putAccount(account) }, () => accountExists(account.accountId), signal);
         return account;
       }
       const request = {
@@ -380,18 +325,9 @@ export function createAccountStore(options: AccountStoreOptions) {
     },
 
     async getTransfer(transferId: string, signal?: AbortSignal): Promise<Transfer> {
-      const out = await client.call((doc) =>
-        doc.send(
-          new GetCommand({ TableName: tables.transfers, Key: { transfer_id: transferId }, ConsistentRead: true }),
-          withSignal(signal),
-        ),
-      );
-      if (!out.Item) {
-        throw new DomainError("TRANSFER_NOT_FOUND", `transfer ${transferId} does not exist`, {
-          metadata: { transfer_id: transferId },
-        });
-      }
-      return transferFromStored(out.Item);
+      const item = await getItem(client, { table: tables.transfers, key: { transfer_id: transferId } }, signal);
+      if (!item) throw transferNotFound(transferId);
+      return transferFromStored(item);
     },
 
     async listTransfers(
@@ -401,27 +337,22 @@ export function createAccountStore(options: AccountStoreOptions) {
       newestFirst: boolean,
       signal?: AbortSignal,
     ): Promise<Page<Transfer>> {
-      const query = { op: "ListTransfers", table: tables.ledger, accountId, newestFirst };
-      const startKey = pageTokens.decode(query, pageToken);
-      const out = await client.call((doc) =>
-        doc.send(
-          new QueryCommand({
-            TableName: tables.ledger,
-            KeyConditionExpression: "account_id = :account",
-            ExpressionAttributeValues: { ":account": accountId },
-            ScanIndexForward: !newestFirst,
-            Limit: pageSize + 1,
-            ExclusiveStartKey: startKey,
-            ConsistentRead: true,
-          }),
-          withSignal(signal),
-        ),
+      const page = await queryPage(
+        client,
+        pageTokens,
+        {
+          table: tables.ledger,
+          pageKey: ["account_id", "entry_key"],
+          keyCondition: "account_id = :account",
+          values: { ":account": accountId },
+          forward: !newestFirst,
+          pageSize,
+          query: { op: "ListTransfers", table: tables.ledger, accountId, newestFirst },
+          pageToken,
+        },
+        signal,
       );
-      const page = pageOf(out.Items ?? [], pageSize, out.LastEvaluatedKey, (s) => ({
-        account_id: s["account_id"],
-        entry_key: s["entry_key"],
-      }));
-      return { items: page.items.map(transferFromStored), nextPageToken: pageTokens.encode(query, page.lastKey) };
+      return { items: page.items.map(transferFromStored), nextPageToken: page.nextPageToken };
     },
 
     /** One consistent snapshot: TransactGetItems reads all (≤ 100) at one instant. */
@@ -444,23 +375,10 @@ export function createAccountStore(options: AccountStoreOptions) {
       }
     },
 
-    scanAccounts(totalSegments: number, signal?: AbortSignal): AsyncGenerator<Account[]> {
-      return parallelScan(totalSegments, async (segment, startKey) => {
-        const out = await client.call((doc) =>
-          doc.send(
-            new ScanCommand({
-              TableName: tables.accounts,
-              ConsistentRead: true,
-              Segment: segment,
-              TotalSegments: totalSegments,
-              Limit: 100,
-              ExclusiveStartKey: startKey,
-            }),
-            withSignal(signal),
-          ),
-        );
-        return { items: (out.Items ?? []).map(accountFromStored), lastEvaluatedKey: out.LastEvaluatedKey };
-      });
+    async *scanAccounts(totalSegments: number, signal?: AbortSignal): AsyncGenerator<Account[]> {
+      for await (const page of scanSegments(client, { table: tables.accounts, totalSegments, limit: 100 }, signal)) {
+        yield page.map(accountFromStored);
+      }
     },
 
     /** Sums every balance per currency in exact nanos; reads only the two attributes needed. */
@@ -470,24 +388,19 @@ export function createAccountStore(options: AccountStoreOptions) {
     ): Promise<{ accountsScanned: bigint; totals: Money[] }> {
       const totals = new Map<string, bigint>();
       let accountsScanned = 0n;
-      const pages = parallelScan(totalSegments, async (segment, startKey) => {
-        const out = await client.call((doc) =>
-          doc.send(
-            new ScanCommand({
-              TableName: tables.accounts,
-              // Each page sees every write finished before it; the scan is no snapshot (proto: AuditBalances).
-              ConsistentRead: true,
-              Segment: segment,
-              TotalSegments: totalSegments,
-              ExclusiveStartKey: startKey,
-              ProjectionExpression: "#b, #c",
-              ExpressionAttributeNames: { "#b": "balance", "#c": "currency" },
-            }),
-            withSignal(signal),
-          ),
-        );
-        return { items: out.Items ?? [], lastEvaluatedKey: out.LastEvaluatedKey };
-      });
+      // Each page sees every write finished before it; the scan is no snapshot (proto: AuditBalances).
+      const pages = scanSegments(
+        client,
+        {
+          table: tables.accounts,
+          totalSegments,
+          projection: {
+            ProjectionExpression: "#b, #c",
+            ExpressionAttributeNames: { "#b": "balance", "#c": "currency" },
+          },
+        },
+        signal,
+      );
       for await (const page of pages) {
         for (const s of page) {
           const balance = readMoney(s, "balance", "currency");

@@ -6,15 +6,16 @@
 
 import { setTimeout as sleep } from "node:timers/promises";
 import { BatchGetCommand } from "@aws-sdk/lib-dynamodb";
+import { keysUnprocessed } from "../domain/errors.js";
+import { BATCH_BACKOFF } from "../domain/retry-policy.js";
 import { type StoreClient, withSignal } from "./dynamo.js";
-import { DomainError } from "./errors.js";
 
 export const BATCH_GET_LIMIT = 100;
 
 export interface BackoffOptions {
-  /** Attempts per chunk including the first. Default 6 (~1.6 s of waiting at most). */
+  /** Attempts per chunk including the first. Default BATCH_BACKOFF.attempts. */
   attempts?: number;
-  /** First backoff ceiling in ms; doubled per attempt. Default 25. */
+  /** First backoff ceiling in ms; doubled per attempt. Default BATCH_BACKOFF.baseMs. */
   baseMs?: number;
 }
 
@@ -25,7 +26,7 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
 }
 
 /** Full jitter (AWS Architecture Blog "Exponential Backoff and Jitter"): uniform in [0, cap). */
-export function fullJitterDelay(attempt: number, baseMs: number, maxMs = 2000): number {
+export function fullJitterDelay(attempt: number, baseMs: number, maxMs = BATCH_BACKOFF.capMs): number {
   return Math.floor(Math.random() * Math.min(maxMs, baseMs * 2 ** attempt));
 }
 
@@ -36,21 +37,14 @@ export async function batchGet(
   signal?: AbortSignal,
   backoff: BackoffOptions = {},
 ): Promise<Record<string, unknown>[]> {
-  const attempts = backoff.attempts ?? 6;
-  const baseMs = backoff.baseMs ?? 25;
+  const attempts = backoff.attempts ?? BATCH_BACKOFF.attempts;
+  const baseMs = backoff.baseMs ?? BATCH_BACKOFF.baseMs;
   const found: Record<string, unknown>[] = [];
   for (const group of chunk(keys, BATCH_GET_LIMIT)) {
     let pending: Record<string, unknown>[] = group;
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt >= attempts) {
-        throw new DomainError(
-          "THROTTLED",
-          `${pending.length} keys stayed unprocessed after ${attempts} attempts; retry later`,
-          {
-            retryAfterMs: 1000,
-            metadata: { unprocessed: String(pending.length) },
-          },
-        );
+        throw keysUnprocessed(pending.length, attempts);
       }
       if (attempt > 0) await sleep(fullJitterDelay(attempt, baseMs), undefined, signal ? { signal } : {});
       const out = await client.call((doc) =>

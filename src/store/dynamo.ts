@@ -4,12 +4,14 @@
  * cancelled or expired call stops its DynamoDB work too.
  */
 import { type AttributeValue, DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, type GetCommandInput } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { RetryErrorInfo, StandardRetryToken } from "@smithy/types";
 import { StandardRetryStrategy } from "@smithy/util-retry";
+import { DomainError, storeUnavailable, throttled } from "../domain/errors.js";
+import { SDK_MAX_ATTEMPTS } from "../domain/retry-policy.js";
 import { createStoreBreaker, type StoreBreaker, type StoreBreakerOptions } from "../resilience/circuit-breaker.js";
-import { DomainError } from "./errors.js";
+import { keyAttributesOf } from "./tables.js";
 
 export interface StoreClientOptions {
   /** DynamoDB-compatible endpoint (embedded DynamoDB Local, or DYNAMODB_ENDPOINT); unset: AWS. */
@@ -24,7 +26,7 @@ export interface StoreClientOptions {
   credentials?: "local" | "chain";
   /**
    * SDK attempts per call (standard retry mode: exponential backoff with full jitter on
-   * throttling, 5xx and network errors). Default 4: enough to ride out a short throttle,
+   * throttling, 5xx and network errors). Default SDK_MAX_ATTEMPTS (4): enough to ride out a short throttle,
    * small enough that a caller's deadline is not eaten by retries.
    */
   maxAttempts?: number;
@@ -62,7 +64,7 @@ export interface StoreClient {
    * turning our own first success into a false "already exists".
    */
   callAtMostOnce<T>(fn: (doc: DynamoDBDocumentClient) => Promise<T>): Promise<T>;
-  /** A cheap data-plane read of a key that never exists in `table`: resolves if the store answers. */
+  /** A cheap data-plane read of a key that never exists in `table` (one of ours): resolves if the store answers. */
   ping(table: string, signal?: AbortSignal): Promise<void>;
   /** The breaker's state, for health and metrics. */
   readonly breaker: Pick<StoreBreaker, "state" | "onChange">;
@@ -72,7 +74,7 @@ export interface StoreClient {
 export function createStoreClient(options: StoreClientOptions): StoreClient {
   const config: DynamoDBClientConfig = {
     region: options.region,
-    maxAttempts: options.maxAttempts ?? 4,
+    maxAttempts: options.maxAttempts ?? SDK_MAX_ATTEMPTS,
     retryMode: "standard",
   };
   if (options.endpoint !== undefined) config.endpoint = options.endpoint;
@@ -119,9 +121,8 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
       });
     },
     async ping(table, signal) {
-      await this.call((d) =>
-        d.send(new GetCommand({ TableName: table, Key: { request_id: "__health_probe__" } }), withSignal(signal)),
-      );
+      const request = pingRequest(table);
+      await this.call((d) => d.send(new GetCommand(request), withSignal(signal)));
     },
     breaker,
     destroy() {
@@ -132,6 +133,17 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
       raw.destroy();
     },
   };
+}
+
+/**
+ * The probe's read: every key attribute of `table` set to a value no item has. A key
+ * missing one of the table's attributes would be a ValidationException, i.e. a failed
+ * probe against a healthy store (test/store/ping-request.test.ts).
+ */
+export function pingRequest(table: string): GetCommandInput {
+  const attributes = keyAttributesOf(table);
+  if (attributes === undefined) throw new Error(`cannot probe ${table}: not one of the service's tables`);
+  return { TableName: table, Key: Object.fromEntries(attributes.map((a) => [a, "__health_probe__"])) };
 }
 
 /** Times each operation around the SDK's retries ("initialize" wraps the whole call). */
@@ -196,10 +208,7 @@ export function classifySdkError(err: unknown, options: { writeOutcomeUnknown?: 
   if (!(err instanceof Error) || err instanceof DomainError) return err;
   if (err.name === "AbortError") return err;
   if (THROTTLING.has(err.name)) {
-    return new DomainError("THROTTLED", "the store is throttling requests; retry later", {
-      retryAfterMs: 1000,
-      cause: err,
-    });
+    return throttled(err);
   }
   const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
   const code = (err as { code?: string }).code;
@@ -210,15 +219,7 @@ export function classifySdkError(err: unknown, options: { writeOutcomeUnknown?: 
     (status !== undefined && status >= 500) ||
     (code !== undefined && NETWORK_CODES.has(code))
   ) {
-    const message = options.writeOutcomeUnknown
-      ? "the store did not confirm the write: it may or may not have been applied; " +
-        "read before retrying, or send a request_id"
-      : "the store is unavailable; retry later";
-    return new DomainError("STORE_UNAVAILABLE", message, {
-      retryAfterMs: 1000,
-      metadata: options.writeOutcomeUnknown ? { write_outcome: "unknown" } : {},
-      cause: err,
-    });
+    return storeUnavailable(err, options.writeOutcomeUnknown);
   }
   return err;
 }

@@ -12,9 +12,9 @@
  */
 
 import { createHash } from "node:crypto";
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { type StoreClient, withSignal } from "./dynamo.js";
-import { DomainError } from "./errors.js";
+import { DomainError, requestIdReused, requestInProgress } from "../domain/errors.js";
+import type { StoreClient } from "./dynamo.js";
+import { getItem } from "./get-item.js";
 import { canonicalJson, decodeSnapshot, encodeSnapshot } from "./snapshot.js";
 import type { GuardedWrite } from "./transact.js";
 
@@ -50,21 +50,11 @@ export function fingerprint(request: IdempotentRequest): string {
 
 export function createIdempotency(client: StoreClient, table: string, now: () => Date = () => new Date()): Idempotency {
   async function prior<T>(requestId: string, print: string, signal: AbortSignal | undefined): Promise<T | undefined> {
-    const out = await client.call((doc) =>
-      doc.send(
-        new GetCommand({ TableName: table, Key: { request_id: requestId }, ConsistentRead: true }),
-        withSignal(signal),
-      ),
-    );
-    const record = out.Item;
+    const record = await getItem(client, { table, key: { request_id: requestId } }, signal);
     if (record === undefined) return undefined;
     if (Number(String(record["expires_at"])) <= Math.floor(now().getTime() / 1000)) return undefined;
     if (record["fingerprint"] !== print) {
-      throw new DomainError(
-        "REQUEST_ID_REUSED",
-        "request_id was already used for a different request; use a new request_id",
-        { metadata: { field: "request_id", request_id: requestId } },
-      );
+      throw requestIdReused(requestId);
     }
     return decodeSnapshot<T>(String(record["result"]));
   }
@@ -113,14 +103,7 @@ export function createIdempotency(client: StoreClient, table: string, now: () =>
         const twin = await prior<T>(request.requestId, print, signal);
         if (twin !== undefined) return twin;
         if (!taken) throw err;
-        throw new DomainError(
-          "TRANSACTION_CONFLICT",
-          "a concurrent request with this request_id is in progress; retry",
-          {
-            retryAfterMs: 50,
-            cause: err,
-          },
-        );
+        throw requestInProgress(err);
       }
     },
   };

@@ -1,24 +1,34 @@
 /**
  * Inventory table access. Table `Inventory`, key `sku`; attributes: name, price (exact
  * decimal N), currency, quantity, version, created_at, updated_at.
- * Each request is built by a pure function (unit-tested in test/store/inventory-requests.test.ts)
- * and sent by a thin method here; conditional-check failures become domain errors.
+ * Each request is built by a pure function (unit-tested in test/store/requests.test.ts) and
+ * sent through the store kit (get-item, query-page, scan-segments, write-once), which turns
+ * failed conditions into the domain errors named here.
  */
 
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { DeleteCommand, GetCommand, NumberValue, PutCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { NumberValue } from "@aws-sdk/lib-dynamodb";
+import {
+  type DomainError,
+  invalidField,
+  itemExists,
+  itemNotFound,
+  outOfStock,
+  versionMismatch,
+} from "../domain/errors.js";
 import type { InventoryItem, InventoryItemView, NewItem, StockAdjustment } from "../domain/inventory.js";
 import { MAX_QUANTITY } from "../domain/inventory.js";
 import { type Money, moneyToDecimal } from "../domain/money.js";
 import { readBigInt, readMoney, readString, type Stored } from "./attributes.js";
 import { batchGet } from "./batch.js";
-import { itemAtFailure, type StoreClient, withSignal } from "./dynamo.js";
-import { DomainError, invalidField } from "./errors.js";
+import type { StoreClient } from "./dynamo.js";
+import { getItem } from "./get-item.js";
 import type { Idempotency } from "./idempotency.js";
-import { type PageTokenCodec, pageOf } from "./page-token.js";
-import { parallelScan } from "./parallel-scan.js";
+import type { PageTokenCodec } from "./page-token.js";
 import { buildProjection, type ProjectionAllowList } from "./projection.js";
+import { type Page, queryPage } from "./query-page.js";
 import { createReadModifyWrite } from "./read-modify-write.js";
+import { scanSegments } from "./scan-segments.js";
+import { writeOnce } from "./write-once.js";
 
 export interface InventoryStoreOptions {
   client: StoreClient;
@@ -26,11 +36,6 @@ export interface InventoryStoreOptions {
   idempotency: Idempotency;
   pageTokens: PageTokenCodec;
   now?: () => Date;
-}
-
-export interface Page<T> {
-  items: T[];
-  nextPageToken: string;
 }
 
 /** InventoryItem proto field → attributes holding it. */
@@ -68,42 +73,6 @@ function viewFromStored(s: Stored): InventoryItemView {
 }
 
 const decimal = (m: Money) => NumberValue.from(moneyToDecimal(m));
-
-export function itemNotFound(sku: string): DomainError {
-  return new DomainError("ITEM_NOT_FOUND", `item ${sku} does not exist`, { metadata: { sku } });
-}
-
-export function versionMismatch(
-  metadata: Record<string, string>,
-  expected: bigint,
-  actual: bigint | undefined,
-): DomainError {
-  return new DomainError(
-    "VERSION_MISMATCH",
-    `expected_version ${expected} does not match the current version ${actual ?? "unknown"}`,
-    {
-      metadata: {
-        ...metadata,
-        expected_version: String(expected),
-        ...(actual !== undefined ? { actual_version: String(actual) } : {}),
-      },
-    },
-  );
-}
-
-export function outOfStock(sku: string, requested: bigint, available: bigint | undefined): DomainError {
-  return new DomainError(
-    "OUT_OF_STOCK",
-    `not enough stock of ${sku}: requested ${requested}${available !== undefined ? `, available ${available}` : ""}`,
-    {
-      metadata: {
-        sku,
-        requested: String(requested),
-        ...(available !== undefined ? { available: String(available) } : {}),
-      },
-    },
-  );
-}
 
 // ---- pure request builders -------------------------------------------------------------
 
@@ -150,7 +119,6 @@ export function adjustStockRequest(table: string, a: StockAdjustment, now: strin
     ConditionExpression: conditions.join(" AND "),
     ExpressionAttributeValues: values,
     ReturnValues: "ALL_NEW" as const,
-    ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
   };
 }
 
@@ -194,7 +162,6 @@ export function updatePriceRequest(table: string, sku: string, price: Money, exp
     ConditionExpression: condition,
     ExpressionAttributeValues: values,
     ReturnValues: "ALL_NEW" as const,
-    ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
   };
 }
 
@@ -203,7 +170,6 @@ export function deleteItemRequest(table: string, sku: string, expectedVersion: b
     TableName: table,
     Key: { sku },
     ReturnValues: "ALL_OLD" as const,
-    ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
   };
   if (expectedVersion === 0n) return { ...base, ConditionExpression: "attribute_exists(sku)" };
   return {
@@ -222,24 +188,14 @@ export function createInventoryStore(options: InventoryStoreOptions) {
   const now = () => (options.now ?? (() => new Date()))().toISOString();
   const readModifyWrite = createReadModifyWrite(client);
 
-  /** A failed condition's old item, read exactly (wrapNumbers) from the raw exception. */
-  function oldItem(err: ConditionalCheckFailedException): Stored | undefined {
-    return itemAtFailure(err.Item);
-  }
-
   /** A versioned write's failed condition: the item is gone, or its version moved on. */
-  function versionedWriteFailure(err: unknown, sku: string, expectedVersion: bigint): unknown {
-    if (!(err instanceof ConditionalCheckFailedException)) return err;
-    const old = oldItem(err);
-    return old ? versionMismatch({ sku }, expectedVersion, readBigInt(old, "version")) : itemNotFound(sku);
-  }
+  const versionedWriteFailure = (sku: string, expectedVersion: bigint) => (old: Stored | undefined) =>
+    old ? versionMismatch({ sku }, expectedVersion, readBigInt(old, "version")) : itemNotFound(sku);
 
   async function readItem(sku: string, signal: AbortSignal | undefined): Promise<InventoryItem> {
-    const out = await client.call((doc) =>
-      doc.send(new GetCommand({ TableName: table, Key: { sku }, ConsistentRead: true }), withSignal(signal)),
-    );
-    if (!out.Item) throw itemNotFound(sku);
-    return itemFromStored(out.Item);
+    const item = await getItem(client, { table, key: { sku } }, signal);
+    if (!item) throw itemNotFound(sku);
+    return itemFromStored(item);
   }
 
   function stockViolation(a: StockAdjustment, current: InventoryItem): DomainError | undefined {
@@ -253,17 +209,17 @@ export function createInventoryStore(options: InventoryStoreOptions) {
   }
 
   async function adjustOnce(a: StockAdjustment, signal: AbortSignal | undefined): Promise<InventoryItem> {
-    try {
-      const out = await client.callAtMostOnce((doc) =>
-        doc.send(new UpdateCommand(adjustStockRequest(table, a, now())), withSignal(signal)),
-      );
-      return itemFromStored(out.Attributes ?? {});
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      const old = oldItem(err);
-      if (!old) throw itemNotFound(a.sku);
-      throw stockViolation(a, itemFromStored(old)) ?? err;
-    }
+    const item = await writeOnce(
+      client,
+      { Update: adjustStockRequest(table, a, now()) },
+      (old) => {
+        if (!old) return itemNotFound(a.sku);
+        // stockViolation covers every condition of adjustStockRequest: anything else is a bug (INTERNAL).
+        return stockViolation(a, itemFromStored(old)) ?? new Error(`adjustment of ${a.sku} refused by a condition`);
+      },
+      signal,
+    );
+    return itemFromStored(item ?? {});
   }
 
   /** With a request_id the result is stored with the change (read-modify-write.ts). */
@@ -295,27 +251,15 @@ export function createInventoryStore(options: InventoryStoreOptions) {
   return {
     async createItem(item: NewItem, signal?: AbortSignal): Promise<InventoryItem> {
       const request = putNewItemRequest(table, item, now());
-      try {
-        await client.callAtMostOnce((doc) => doc.send(new PutCommand(request), withSignal(signal)));
-      } catch (err) {
-        if (err instanceof ConditionalCheckFailedException) {
-          throw new DomainError("ITEM_EXISTS", `item ${item.sku} already exists`, { metadata: { sku: item.sku } });
-        }
-        throw err;
-      }
+      await writeOnce(client, { Put: request }, () => itemExists(item.sku), signal);
       return itemFromStored(request.Item);
     },
 
     async getItem(sku: string, readMask: readonly string[], signal?: AbortSignal): Promise<InventoryItemView> {
       const projection = buildProjection(readMask, ITEM_PROJECTION, ["sku"]);
-      const out = await client.call((doc) =>
-        doc.send(
-          new GetCommand({ TableName: table, Key: { sku }, ConsistentRead: true, ...projection }),
-          withSignal(signal),
-        ),
-      );
-      if (!out.Item) throw itemNotFound(sku);
-      return viewFromStored(out.Item);
+      const item = await getItem(client, { table, key: { sku }, projection }, signal);
+      if (!item) throw itemNotFound(sku);
+      return viewFromStored(item);
     },
 
     async batchGetItems(
@@ -337,15 +281,8 @@ export function createInventoryStore(options: InventoryStoreOptions) {
 
     async listItems(pageSize: number, pageToken: string, signal?: AbortSignal): Promise<Page<InventoryItem>> {
       const query = { op: "ListItems", table };
-      const startKey = pageTokens.decode(query, pageToken);
-      const out = await client.call((doc) =>
-        doc.send(
-          new ScanCommand({ TableName: table, ConsistentRead: true, Limit: pageSize + 1, ExclusiveStartKey: startKey }),
-          withSignal(signal),
-        ),
-      );
-      const page = pageOf(out.Items ?? [], pageSize, out.LastEvaluatedKey, (s) => ({ sku: s["sku"] }));
-      return { items: page.items.map(itemFromStored), nextPageToken: pageTokens.encode(query, page.lastKey) };
+      const page = await queryPage(client, pageTokens, { table, pageKey: ["sku"], pageSize, query, pageToken }, signal);
+      return { items: page.items.map(itemFromStored), nextPageToken: page.nextPageToken };
     },
 
     adjustStock(a: StockAdjustment, signal?: AbortSignal): Promise<InventoryItem> {
@@ -358,47 +295,21 @@ export function createInventoryStore(options: InventoryStoreOptions) {
       expectedVersion: bigint,
       signal?: AbortSignal,
     ): Promise<InventoryItem> {
-      try {
-        const out = await client.callAtMostOnce((doc) =>
-          doc.send(
-            new UpdateCommand(updatePriceRequest(table, sku, price, expectedVersion, now())),
-            withSignal(signal),
-          ),
-        );
-        return itemFromStored(out.Attributes ?? {});
-      } catch (err) {
-        throw versionedWriteFailure(err, sku, expectedVersion);
-      }
+      const request = updatePriceRequest(table, sku, price, expectedVersion, now());
+      const item = await writeOnce(client, { Update: request }, versionedWriteFailure(sku, expectedVersion), signal);
+      return itemFromStored(item ?? {});
     },
 
     async deleteItem(sku: string, expectedVersion: bigint, signal?: AbortSignal): Promise<InventoryItem> {
-      try {
-        const out = await client.callAtMostOnce((doc) =>
-          doc.send(new DeleteCommand(deleteItemRequest(table, sku, expectedVersion)), withSignal(signal)),
-        );
-        return itemFromStored(out.Attributes ?? {});
-      } catch (err) {
-        throw versionedWriteFailure(err, sku, expectedVersion);
-      }
+      const request = deleteItemRequest(table, sku, expectedVersion);
+      const item = await writeOnce(client, { Delete: request }, versionedWriteFailure(sku, expectedVersion), signal);
+      return itemFromStored(item ?? {});
     },
 
-    scanItems(totalSegments: number, signal?: AbortSignal): AsyncGenerator<InventoryItem[]> {
-      return parallelScan(totalSegments, async (segment, startKey) => {
-        const out = await client.call((doc) =>
-          doc.send(
-            new ScanCommand({
-              TableName: table,
-              ConsistentRead: true,
-              Segment: segment,
-              TotalSegments: totalSegments,
-              Limit: 100,
-              ExclusiveStartKey: startKey,
-            }),
-            withSignal(signal),
-          ),
-        );
-        return { items: (out.Items ?? []).map(itemFromStored), lastEvaluatedKey: out.LastEvaluatedKey };
-      });
+    async *scanItems(totalSegments: number, signal?: AbortSignal): AsyncGenerator<InventoryItem[]> {
+      for await (const page of scanSegments(client, { table, totalSegments, limit: 100 }, signal)) {
+        yield page.map(itemFromStored);
+      }
     },
   };
 }

@@ -7,7 +7,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
-import { DomainError } from "./errors.js";
+import { invalidPageToken as invalidToken } from "../domain/errors.js";
 
 export type QueryIdentity = Record<string, string | number | boolean | undefined>;
 export type DynamoKey = Record<string, unknown>;
@@ -25,12 +25,6 @@ function queryDigest(query: QueryIdentity): string {
       .map((k) => [k, query[k] ?? null]),
   );
   return createHash("sha256").update(canonical).digest("base64url").slice(0, 22);
-}
-
-function invalidToken(detail: string): DomainError {
-  return new DomainError("INVALID_PAGE_TOKEN", `page_token is invalid: ${detail}`, {
-    metadata: { field: "page_token" },
-  });
 }
 
 export function createPageTokenCodec(secret: Buffer): PageTokenCodec {

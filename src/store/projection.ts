@@ -3,7 +3,7 @@
  * expression: each maps to attribute names we chose, always through
  * ExpressionAttributeNames (#p0, #p1, ...), so no client string becomes expression text.
  */
-import { invalidField } from "./errors.js";
+import { invalidField } from "../domain/errors.js";
 
 /** proto field path → the DynamoDB attributes that hold it. */
 export type ProjectionAllowList = Readonly<Record<string, readonly string[]>>;

@@ -6,13 +6,11 @@
  * queue keeps writers in this process from racing each other at all (key-lock.ts).
  */
 
+import { concurrentChanges, versionNoLongerCurrent } from "../domain/errors.js";
+import { MAX_OPTIMISTIC_ATTEMPTS } from "../domain/retry-policy.js";
 import type { StoreClient } from "./dynamo.js";
-import { DomainError } from "./errors.js";
 import { createKeyLock } from "./key-lock.js";
 import { type GuardedWrite, type TransactItem, transactWrite } from "./transact.js";
-
-/** Attempts against writers in other processes before answering ABORTED. */
-export const MAX_OPTIMISTIC_ATTEMPTS = 8;
 
 export interface Versioned {
   version: bigint;
@@ -65,15 +63,10 @@ export function createReadModifyWrite(client: StoreClient) {
         } catch (err) {
           if (!lostRace) throw err;
           if (op.expectedVersion !== 0n) {
-            throw new DomainError("VERSION_MISMATCH", `expected_version ${op.expectedVersion} is no longer current`, {
-              metadata: { ...op.metadata, expected_version: String(op.expectedVersion) },
-            });
+            throw versionNoLongerCurrent(op.metadata, op.expectedVersion);
           }
           if (attempt >= MAX_OPTIMISTIC_ATTEMPTS) {
-            throw new DomainError("TRANSACTION_CONFLICT", "the resource is being changed concurrently; retry", {
-              metadata: op.metadata,
-              retryAfterMs: 50,
-            });
+            throw concurrentChanges(op.metadata);
           }
         }
       }

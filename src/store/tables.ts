@@ -143,6 +143,22 @@ export function tableDefinitions(prefix: string): readonly TableDefinition[] {
 }
 
 /**
+ * The key attributes (hash, then range) of one of our tables, by its full (prefixed) name;
+ * undefined for a table that is not ours. No base name ends with another, so the suffix
+ * names the table. Pure.
+ */
+export function keyAttributesOf(tableName: string): string[] | undefined {
+  for (const base of Object.values(BASE_NAMES)) {
+    if (!tableName.endsWith(base)) continue;
+    const prefix = tableName.slice(0, tableName.length - base.length);
+    if (!PREFIX_PATTERN.test(prefix)) return undefined;
+    const definition = tableDefinitions(prefix).find((d) => d.create.TableName === tableName);
+    return definition?.create.KeySchema?.map((k) => String(k.AttributeName));
+  }
+  return undefined;
+}
+
+/**
  * How an existing table differs from its definition in what the code relies on (key
  * schema, index names and keys); undefined when it matches. Pure.
  */

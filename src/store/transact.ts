@@ -1,14 +1,16 @@
 /**
  * TransactWriteItems with the failure decided by CancellationReasons, not guessed: each
  * write says which domain error its own condition means (given the item as it was, from
- * ReturnValuesOnConditionCheckFailure), and the first failed condition wins.
+ * ReturnValuesOnConditionCheckFailure). By default the first failed condition wins; a
+ * caller that must name every failure (each out-of-stock line of an order) passes
+ * `combineFailures` and gets them all (test/store/transact.test.ts).
  */
 
 import { createHash, randomUUID } from "node:crypto";
-import { type AttributeValue, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, type CancellationReason, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { TransactWriteCommand, type TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
+import { throttled, transactionConflict } from "../domain/errors.js";
 import { itemAtFailure, type StoreClient, withSignal } from "./dynamo.js";
-import { DomainError } from "./errors.js";
 
 export type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
 export type StoredItem = Record<string, unknown>;
@@ -27,9 +29,12 @@ export interface TransactOptions {
    * Derived from the request_id when there is one; random otherwise.
    */
   tokenSeed?: string | undefined;
+  /**
+   * Given the errors of every write whose condition failed (in write order, at least one),
+   * the error to throw. Unset: the first one.
+   */
+  combineFailures?: ((errors: Error[]) => Error) | undefined;
 }
-
-export const TRANSACTION_RETRY_MS = 50;
 
 export function clientRequestToken(seed: string | undefined): string {
   if (seed === undefined) return randomUUID();
@@ -63,11 +68,15 @@ export async function transactWrite(
   try {
     await client.call((doc) => doc.send(new TransactWriteCommand(input), withSignal(options.signal)));
   } catch (err) {
-    throw interpretCancellation(err, writes);
+    throw interpretCancellation(err, writes, options.combineFailures);
   }
 }
 
-export function interpretCancellation(err: unknown, writes: GuardedWrite[]): unknown {
+export function interpretCancellation(
+  err: unknown,
+  writes: GuardedWrite[],
+  combineFailures: (errors: Error[]) => Error = (errors) => errors[0]!,
+): unknown {
   if (!(err instanceof TransactionCanceledException)) {
     // TransactionInProgress: another call with the same ClientRequestToken is still running
     // (a twin of this request); the SDK already retried it. Both are "retry shortly".
@@ -75,33 +84,24 @@ export function interpretCancellation(err: unknown, writes: GuardedWrite[]): unk
       err instanceof Error &&
       (err.name === "TransactionConflictException" || err.name === "TransactionInProgressException")
     ) {
-      return conflict(err);
+      return transactionConflict(err);
     }
     return err;
   }
   const reasons = err.CancellationReasons ?? [];
-  for (const [i, reason] of reasons.entries()) {
-    if (reason.Code !== "ConditionalCheckFailed") continue;
-    const onFailed = writes[i]?.onConditionFailed;
-    if (onFailed) {
-      const old = itemAtFailure(reason.Item as Record<string, AttributeValue> | undefined);
-      return onFailed(old);
-    }
-  }
+  const failures = conditionFailures(reasons, writes);
+  if (failures.length > 0) return combineFailures(failures);
   const codes = new Set(reasons.map((r) => r.Code));
-  if (codes.has("TransactionConflict")) return conflict(err);
-  if (codes.has("ThrottlingError") || codes.has("ProvisionedThroughputExceeded")) {
-    return new DomainError("THROTTLED", "the store is throttling requests; retry later", {
-      retryAfterMs: 1000,
-      cause: err,
-    });
-  }
+  if (codes.has("TransactionConflict")) return transactionConflict(err);
+  if (codes.has("ThrottlingError") || codes.has("ProvisionedThroughputExceeded")) return throttled(err);
   return err;
 }
 
-function conflict(cause: unknown): DomainError {
-  return new DomainError("TRANSACTION_CONFLICT", "a concurrent transaction touched the same data; retry", {
-    retryAfterMs: TRANSACTION_RETRY_MS,
-    cause,
+/** The domain error of every write whose condition failed, in write order. */
+function conditionFailures(reasons: CancellationReason[], writes: GuardedWrite[]): Error[] {
+  return reasons.flatMap((reason, i) => {
+    const onFailed = writes[i]?.onConditionFailed;
+    if (reason.Code !== "ConditionalCheckFailed" || onFailed === undefined) return [];
+    return [onFailed(itemAtFailure(reason.Item as Record<string, AttributeValue> | undefined))];
   });
 }

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DomainError } from "../../src/store/errors.js";
+import { DomainError } from "../../src/domain/errors.js";
 import { createKeyLock } from "../../src/store/key-lock.js";
 import { createPageTokenCodec } from "../../src/store/page-token.js";
 import { parallelScan } from "../../src/store/parallel-scan.js";

@@ -8,6 +8,7 @@ import {
   putNewItemRequest,
   replaceStockRequest,
 } from "../../src/store/inventory-store.js";
+import { writeOnceRequest } from "../../src/store/write-once.js";
 import { eur } from "../support/money.js";
 
 describe("inventory requests", () => {
@@ -16,7 +17,9 @@ describe("inventory requests", () => {
     expect(r.ConditionExpression).toBe("attribute_exists(sku) AND quantity >= :needed");
     expect(r.ExpressionAttributeValues[":needed"]).toBe(3n);
     expect(r.UpdateExpression).toContain("quantity = quantity + :delta");
-    expect(r.ReturnValuesOnConditionCheckFailure).toBe("ALL_OLD");
+    expect(writeOnceRequest({ Update: r })).toMatchObject({
+      Update: { ReturnValuesOnConditionCheckFailure: "ALL_OLD" },
+    });
   });
 
   it("an increment keeps room under the ceiling, and a version check is added when asked", () => {

@@ -1,9 +1,9 @@
 import { Code, ConnectError, createHandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
+import { DomainError } from "../../src/domain/errors.js";
 import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
 import { OrderService } from "../../src/gen/commerce/v1/order_service_pb.js";
 import { type CallObserver, wrapService } from "../../src/middleware/wrap-service.js";
-import { DomainError } from "../../src/store/errors.js";
 
 function recorder() {
   const seen: Array<{ method: string; code: string; requestId: string | undefined }> = [];
