@@ -18,21 +18,24 @@ import {
   type HandlerContext,
   type Interceptor,
 } from "@connectrpc/connect";
+import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import {
+  codeToHttpStatus,
   createAsyncIterable,
+  errorToJsonBytes,
   readAllBytes,
   type UniversalHandler,
   type UniversalServerRequest,
   type UniversalServerResponse,
-} from "@connectrpc/connect/protocol";
-import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
-import {
-  compressionBrotli,
-  compressionGzip,
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
-} from "@connectrpc/connect-node";
-import { defaultMaxMessageBytes, defaultMaxTimeoutMs, type ServiceRegistration, withUnimplemented } from "./grpc.js";
+} from "./connect-internals.js";
+import {
+  defaultMaxMessageBytes,
+  defaultMaxTimeoutMs,
+  type ServiceRegistration,
+  withUnimplemented,
+} from "./registration.js";
 import type { ServerTls } from "./tls.js";
 
 export interface HttpServerOptions {
@@ -103,10 +106,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 }
 
 /**
- * connect-node 2.1 answers an undecodable *binary* request with INTERNAL ("parse binary:
- * ..."): its createBinarySerialization hard-codes Code.Internal for parse failures, which
- * it shares with the client side (JSON parse failures are INVALID_ARGUMENT). No upstream
- * issue was found. The gRPC port says INVALID_ARGUMENT, and the two ports must agree, so
+ * connect 2.2.0 (as 2.1) answers an undecodable *binary* request with INTERNAL ("parse
+ * binary: ..."; rechecked by removing this check: HTTP 500): its createBinarySerialization
+ * hard-codes Code.Internal for parse failures, which it shares with the client side (JSON
+ * parse failures are INVALID_ARGUMENT). No upstream issue was found. The gRPC port says INVALID_ARGUMENT, and the two ports must agree, so
  * a unary Connect request in the binary format (application/proto, uncompressed) is
  * decoded here first; a body that is not a valid message is answered INVALID_ARGUMENT
  * before connect sees it. Other framings (gRPC-Web envelopes, compressed bodies) go

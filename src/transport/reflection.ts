@@ -20,7 +20,7 @@ import { file_google_rpc_error_details } from "../gen/google/rpc/error_details_p
 import { file_grpc_health_v1_health } from "../gen/grpc/health/v1/health_pb.js";
 import * as v1 from "../gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
-import type { ServiceRegistration } from "./grpc.js";
+import type { ServiceRegistration } from "./registration.js";
 
 /**
  * The files this server answers for: every service it mounts, health and reflection, and

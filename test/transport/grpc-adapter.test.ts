@@ -27,14 +27,10 @@ import {
   HealthCheckResponse_ServingStatus,
   HealthCheckResponseSchema,
 } from "../../src/gen/grpc/health/v1/health_pb.js";
-import {
-  createGrpcServer,
-  createGrpcServiceDefinition,
-  type GrpcServer,
-  listenGrpc,
-  serviceRegistration,
-} from "../../src/transport/grpc.js";
+import { createGrpcServer, type GrpcServer, listenGrpc } from "../../src/transport/grpc.js";
+import { createGrpcServiceDefinition } from "../../src/transport/grpc-service-definition.js";
 import { createHttpServer, listenHttp } from "../../src/transport/http.js";
+import { serviceRegistration } from "../../src/transport/registration.js";
 
 // ---------------------------------------------------------------------------------------
 // The fake service, and what it observed

@@ -14,14 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
 import * as v1 from "../../src/gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../../src/gen/grpc/reflection/v1alpha/reflection_pb.js";
-import {
-  createGrpcServer,
-  createGrpcServiceDefinition,
-  type GrpcServer,
-  listenGrpc,
-  serviceRegistration,
-} from "../../src/transport/grpc.js";
+import { createGrpcServer, type GrpcServer, listenGrpc } from "../../src/transport/grpc.js";
+import { createGrpcServiceDefinition } from "../../src/transport/grpc-service-definition.js";
 import { createServiceRegistry } from "../../src/transport/reflection.js";
+import { serviceRegistration } from "../../src/transport/registration.js";
 
 const inventory: Partial<ServiceImpl<typeof InventoryService>> = {
   getItem(req) {
