@@ -41,8 +41,9 @@ export interface GrpcServerOptions {
    */
   onUndecodable?: ((method: DescMethod, ctx: HandlerContext, error: ConnectError) => void) | undefined;
   /**
-   * Descriptors answered by server reflection. Default: createServiceRegistry(), the
-   * commerce services, health and reflection with all their imports.
+   * Descriptors answered by server reflection. Default: createServiceRegistry(services),
+   * the files of the mounted services, health, reflection and google.rpc error details,
+   * with all their imports.
    */
   registry?: FileRegistry;
 }
@@ -62,7 +63,9 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
     "grpc.max_send_message_length": options.maxSendMessageBytes ?? defaultMaxMessageBytes,
   });
   const settings = { maxTimeoutMs: options.maxTimeoutMs ?? defaultMaxTimeoutMs, onUndecodable: options.onUndecodable };
-  const reflection = createReflectionServices(options.registry ?? createServiceRegistry());
+  const reflection = createReflectionServices(
+    options.registry ?? createServiceRegistry(options.services.map((s) => s.service)),
+  );
   for (const { service, impl } of [...options.services, ...reflection]) {
     server.addService(rawServiceDefinition(service), createServiceHandlers(service, impl, settings));
   }
