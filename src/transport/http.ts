@@ -170,12 +170,16 @@ function isByteStream(body: unknown): body is AsyncIterable<Uint8Array> {
   return typeof body === "object" && body !== null && Symbol.asyncIterator in body;
 }
 
-/** Listens and resolves the bound port (port 0: a free one). */
+/**
+ * Listens and resolves the bound port (port 0: a free one). An IPv6 host may be bracketed
+ * (`[::1]`), as listenGrpc accepts; `listen` itself takes it bare only.
+ */
 export function listenHttp(server: HttpServer, host: string, port: number): Promise<number> {
+  const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err);
     server.once("error", onError);
-    server.listen(port, host, () => {
+    server.listen(port, bare, () => {
       server.removeListener("error", onError);
       const address = server.address();
       resolve(typeof address === "object" && address !== null ? address.port : port);
