@@ -30,7 +30,8 @@ export interface GrpcServerOptions {
   maxSendMessageBytes?: number;
   /**
    * Cap on a call's deadline, in ms: a call whose deadline is later, or that has none,
-   * sees `ctx.signal` abort (DEADLINE_EXCEEDED) at this cap. Default defaultMaxTimeoutMs
+   * sees `ctx.signal` abort (DEADLINE_EXCEEDED) at this cap, and `ctx.timeoutMs()` count
+   * down to it, as on the HTTP side. Default defaultMaxTimeoutMs
    * (5 minutes).
    */
   maxTimeoutMs?: number;

@@ -8,7 +8,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:https";
-import type { DescMethod } from "@bufbuild/protobuf";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { fromBinary } from "@bufbuild/protobuf";
 import {
   Code,
@@ -16,7 +16,7 @@ import {
   createConnectRouter,
   createHandlerContext,
   type HandlerContext,
-  type Interceptor,
+  type ServiceImpl,
 } from "@connectrpc/connect";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import {
@@ -31,6 +31,7 @@ import {
   universalResponseToNodeResponse,
 } from "./connect-internals.js";
 import {
+  type AnyMethodImpl,
   defaultMaxMessageBytes,
   defaultMaxTimeoutMs,
   type ServiceRegistration,
@@ -47,7 +48,7 @@ export interface HttpServerOptions {
   /**
    * Cap on a call's deadline, in ms; default 5 minutes, as the gRPC side (maxTimeoutMs):
    * a call whose deadline is later, or that has none, sees `ctx.signal` abort with
-   * DEADLINE_EXCEEDED at the cap. Connect's own `maxTimeoutMs` is deliberately not used:
+   * DEADLINE_EXCEEDED at the cap, and `ctx.timeoutMs()` count down to it. Connect's own `maxTimeoutMs` is deliberately not used:
    * it rejects a longer timeout with INVALID_ARGUMENT and leaves calls without one
    * uncapped, so the same client would be treated differently on the two ports.
    */
@@ -73,10 +74,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     grpc: true,
     readMaxBytes,
     writeMaxBytes: options.writeMaxBytes ?? defaultMaxMessageBytes,
-    interceptors: [capDeadline(options.maxTimeoutMs ?? defaultMaxTimeoutMs)],
     acceptCompression: [compressionGzip, compressionBrotli],
   });
-  for (const { service, impl } of options.services) router.service(service, withUnimplemented(service, impl));
+  const capMs = options.maxTimeoutMs ?? defaultMaxTimeoutMs;
+  for (const { service, impl } of options.services) {
+    router.service(service, capDeadlines(withUnimplemented(service, impl), capMs));
+  }
   // What connectNodeAdapter does (path → handler, universal request/response), with each
   // handler behind rejectUndecodableProto.
   const handlers = new Map(
@@ -188,20 +191,31 @@ export function listenHttp(server: HttpServer, host: string, port: number): Prom
 }
 
 /**
- * Hands the handler a signal that also fires at `capMs`. Handlers see `req.signal` as
- * `ctx.signal` (connect's invoke-implementation mergeRequest), and connect aborts the
- * call's own signal when the call ends, which is when the timer is dropped.
+ * Every method of `impl` with the call's deadline capped at `capMs`: a call whose deadline
+ * is later, or that has none, gets a ctx whose signal aborts with DEADLINE_EXCEEDED at the
+ * cap and whose timeoutMs() counts down to it, as on the gRPC port (openCall in
+ * grpc-call.ts). Not an interceptor: connect builds the handler's ctx from its own context
+ * and takes only signal, header and context values from the interceptor's request
+ * (mergeRequest in protocol/invoke-implementation.js), so timeoutMs() would keep the
+ * client's value. Pinned by test/transport/deadline-cap.test.ts.
  */
-function capDeadline(capMs: number): Interceptor {
-  return (next) => (req) => {
-    const cap = new AbortController();
-    const timer = setTimeout(
-      () => cap.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded)),
-      capMs,
-    );
-    const stop = () => clearTimeout(timer);
-    if (req.signal.aborted) stop();
-    else req.signal.addEventListener("abort", stop, { once: true });
-    return next({ ...req, signal: AbortSignal.any([req.signal, cap.signal]) });
-  };
+function capDeadlines(impl: ServiceImpl<DescService>, capMs: number): ServiceImpl<DescService> {
+  const capped: Record<string, AnyMethodImpl> = {};
+  for (const [name, fn] of Object.entries(impl as unknown as Record<string, AnyMethodImpl>)) {
+    capped[name] = (input, ctx) => fn(input, capContext(ctx, capMs));
+  }
+  return capped as unknown as ServiceImpl<DescService>;
+}
+
+function capContext(ctx: HandlerContext, capMs: number): HandlerContext {
+  const clientMs = ctx.timeoutMs();
+  if (clientMs !== undefined && clientMs <= capMs) return ctx;
+  const capAt = Date.now() + capMs;
+  const cap = new AbortController();
+  const timer = setTimeout(() => cap.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded)), capMs);
+  // connect aborts ctx.signal when the call ends (its handler factories call
+  // context.abort()), which is when the timer is dropped.
+  if (ctx.signal.aborted) clearTimeout(timer);
+  else ctx.signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
+  return { ...ctx, signal: AbortSignal.any([ctx.signal, cap.signal]), timeoutMs: () => capAt - Date.now() };
 }
