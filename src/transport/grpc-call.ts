@@ -158,6 +158,14 @@ interface CallScope {
   finish(): void;
 }
 
+/**
+ * How close to its deadline a cancellation still counts as the deadline. The client's
+ * deadline timer starts before it sends the request, ours when grpc-js has received it,
+ * so on a busy host the client's own cancellation (RST_STREAM) at its deadline can arrive
+ * just before ours fires.
+ */
+const deadlineSlackMs = 100;
+
 function openCall(call: SurfaceCall, method: DescMethod, maxTimeoutMs: number): CallScope {
   const deadline = call.getDeadline();
   const deadlineAt = deadline instanceof Date ? deadline.getTime() : deadline; // Infinity: none
@@ -165,10 +173,10 @@ function openCall(call: SurfaceCall, method: DescMethod, maxTimeoutMs: number): 
   let clientGone = false;
   const onCancelled = () => {
     clientGone = true;
-    // grpc-js answers an expired deadline itself and reports it as a cancellation, just
-    // before our own deadline timer; keep the reason a handler can act on.
+    // grpc-js reports an expired deadline, its own or the client's, as a cancellation;
+    // keep the reason a handler can act on.
     request.abort(
-      Date.now() >= deadlineAt
+      Date.now() >= deadlineAt - deadlineSlackMs
         ? new ConnectError("the operation timed out", Code.DeadlineExceeded)
         : new ConnectError("the client cancelled the call", Code.Canceled),
     );
