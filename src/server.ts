@@ -87,6 +87,7 @@ export function createApp(options: AppOptions) {
     maxTimeoutMs: options.maxDeadlineMs,
     tls: options.tls,
     onUndecodable,
+    onError: (err, req) => options.logger.error({ err, method: req.method, path: req.url }, "HTTP call failed"),
   });
   return { services, grpc, http };
 }

@@ -61,6 +61,16 @@ export interface HttpServerOptions {
   tls?: ServerTls | undefined;
   /** As GrpcServerOptions.onUndecodable: a call refused before any handler ran. */
   onUndecodable?: ((method: DescMethod, ctx: HandlerContext, error: ConnectError) => void) | undefined;
+  /**
+   * Told of a call that failed outside any handler, so no RPC log line covers it: a
+   * response that cannot be written, a request connect cannot read. Default: one line on
+   * stderr, as connect-node's own adapter prints.
+   */
+  onError?: ((error: unknown, req: IncomingMessage) => void) | undefined;
+}
+
+function reportToStderr(error: unknown, req: IncomingMessage): void {
+  console.error(`HTTP ${req.method} ${req.url} failed:`, error);
 }
 
 export type HttpServer = Server | TlsServer;
@@ -85,16 +95,32 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   const handlers = new Map(
     router.handlers.map((h) => [h.requestPath, rejectUndecodableProto(h, readMaxBytes, options.onUndecodable)]),
   );
+  const onError = options.onError ?? reportToStderr;
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const uHandler = handlers.get(req.url?.split("?", 2)[0] ?? "");
     if (!uHandler) {
       res.writeHead(404).end();
       return;
     }
-    uHandler(universalRequestFromNodeRequest(req, res, undefined, undefined))
+    let uReq: UniversalServerRequest;
+    try {
+      uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
+    } catch (err) {
+      // It throws, synchronously, when it cannot build the request URL (an HTTP/1.0
+      // request without Host); uncaught, that would take the process down.
+      onError(err, req);
+      res.writeHead(400).end();
+      return;
+    }
+    uHandler(uReq)
       .then((uRes) => universalResponseToNodeResponse(uRes, res))
-      // Only when the client went away mid-response: nothing left to answer.
-      .catch(() => res.destroy());
+      .catch((reason: unknown) => {
+        // Aborted: the client went away mid-response, nothing to report (connect's own
+        // node adapter skips it too). Anything else failed after the handler returned,
+        // e.g. a response header node:http refuses to send.
+        if (ConnectError.from(reason).code !== Code.Aborted) onError(reason, req);
+        res.destroy();
+      });
   };
   const tls = options.tls;
   if (tls === undefined) return createServer(handler);
