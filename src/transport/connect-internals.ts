@@ -10,7 +10,8 @@
  *   ConnectError's code, message, metadata and details".
  * - universalRequestFromNodeRequest / universalResponseToNodeResponse: http.ts is
  *   connectNodeAdapter with a hook in front of each handler. Every HTTP test in
- *   test/transport/grpc-adapter.test.ts.
+ *   test/transport/grpc-adapter.test.ts; http-errors.test.ts pins that the first throws
+ *   synchronously for a request without Host.
  * - readAllBytes, createAsyncIterable, codeToHttpStatus, errorToJsonBytes: the
  *   undecodable-binary check in http.ts reads the body and answers a Connect error
  *   itself. grpc-adapter.test.ts, "answers INVALID_ARGUMENT to undecodable binary".

@@ -4,7 +4,8 @@
  * work), gRPC-Web (browsers) and gRPC. Internal callers use the grpc-js port; DESIGN.md,
  * "Why two transports over one set of handlers", says why. Reflection is not served here:
  * its single RPC is bidi streaming, which HTTP/1.1 cannot carry.
- * Pinned by the HTTP tests in test/transport/grpc-adapter.test.ts.
+ * Pinned by the HTTP tests in test/transport/grpc-adapter.test.ts, deadline-cap.test.ts and
+ * http-errors.test.ts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:https";
