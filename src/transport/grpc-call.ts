@@ -49,13 +49,10 @@ type ServerCall =
 function createMethodHandler(method: DescMethod, fn: AnyMethodImpl, settings: CallSettings): grpc.UntypedHandleCall {
   const requestStream = method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming";
   const responseStream = method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming";
-  // grpc-js passes a callback only to the kinds that answer one message.
-  const handle = (call: ServerCall, callback?: grpc.sendUnaryData<Buffer>) => {
-    void runCall(call, callback);
-  };
-  // Runs to completion inside its own try/catch (the promise never rejects); after the
-  // client is gone nothing is sent (grpc-js would drop it anyway).
-  const runCall = async (call: ServerCall, callback: grpc.sendUnaryData<Buffer> | undefined) => {
+  // grpc-js passes a callback only to the kinds that answer one message (unary, client
+  // streaming). A handler's failure becomes the call's status; once the client is gone
+  // nothing is sent (grpc-js would drop it anyway).
+  const handle = async (call: ServerCall, callback: grpc.sendUnaryData<Buffer> | undefined) => {
     const scope = openCall(call, method, settings.maxTimeoutMs);
     const { ctx } = scope;
     let reply: Buffer | undefined;
@@ -85,7 +82,9 @@ function createMethodHandler(method: DescMethod, fn: AnyMethodImpl, settings: Ca
     }
     scope.finish();
   };
-  return handle as grpc.UntypedHandleCall;
+  return ((call: ServerCall, callback?: grpc.sendUnaryData<Buffer>) => {
+    void handle(call, callback);
+  }) as grpc.UntypedHandleCall;
 }
 
 // ---------------------------------------------------------------------------------------
