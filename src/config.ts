@@ -68,11 +68,16 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name}=${JSON.stringify(raw)} is invalid: expected true or false`);
 }
 
+/**
+ * A host to bind. An IPv6 address may be written bracketed, as in URLs (`[::1]`); it is
+ * returned bare, which is what `listen` takes (a bracketed one fails with ENOTFOUND).
+ * Pinned by test/unit/config-ipv6-host.test.ts.
+ */
 function host(env: Env, name: string, fallback: string): string {
   const v = str(env, name, fallback);
   if (/\s/.test(v))
     throw new ConfigError(`${name}=${JSON.stringify(v)} is invalid: expected a host name or IP address`);
-  return v;
+  return /^\[[0-9A-Fa-f:.]+\]$/.test(v) ? v.slice(1, -1) : v;
 }
 
 /**
@@ -144,7 +149,7 @@ function tlsSettings(env: Env): ServerTls | undefined {
 
 /** Loopback: 127.0.0.0/8, ::1, localhost. Plaintext is only allowed there by default. */
 export function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 export function loadConfig(env: Env = process.env): Config {

@@ -22,8 +22,9 @@ import { createIdempotency } from "./store/idempotency.js";
 import { createInventoryStore } from "./store/inventory-store.js";
 import { createPageTokenCodec } from "./store/page-token.js";
 import type { TableNames } from "./store/tables.js";
-import { createGrpcServer, type ServiceRegistration, serviceRegistration } from "./transport/grpc.js";
+import { createGrpcServer } from "./transport/grpc.js";
 import { createHttpServer } from "./transport/http.js";
+import { type ServiceRegistration, serviceRegistration } from "./transport/registration.js";
 import type { ServerTls } from "./transport/tls.js";
 
 export interface AppOptions {
@@ -86,6 +87,7 @@ export function createApp(options: AppOptions) {
     maxTimeoutMs: options.maxDeadlineMs,
     tls: options.tls,
     onUndecodable,
+    onError: (err, req) => options.logger.error({ err, method: req.method, path: req.url }, "HTTP call failed"),
   });
   return { services, grpc, http };
 }

@@ -4,11 +4,12 @@
  * work), gRPC-Web (browsers) and gRPC. Internal callers use the grpc-js port; DESIGN.md,
  * "Why two transports over one set of handlers", says why. Reflection is not served here:
  * its single RPC is bidi streaming, which HTTP/1.1 cannot carry.
- * Pinned by the HTTP tests in test/transport/grpc-adapter.test.ts.
+ * Pinned by the HTTP tests in test/transport/grpc-adapter.test.ts, deadline-cap.test.ts and
+ * http-errors.test.ts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:https";
-import type { DescMethod } from "@bufbuild/protobuf";
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { fromBinary } from "@bufbuild/protobuf";
 import {
   Code,
@@ -16,23 +17,27 @@ import {
   createConnectRouter,
   createHandlerContext,
   type HandlerContext,
-  type Interceptor,
+  type ServiceImpl,
 } from "@connectrpc/connect";
+import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import {
+  codeToHttpStatus,
   createAsyncIterable,
+  errorToJsonBytes,
   readAllBytes,
   type UniversalHandler,
   type UniversalServerRequest,
   type UniversalServerResponse,
-} from "@connectrpc/connect/protocol";
-import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
-import {
-  compressionBrotli,
-  compressionGzip,
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
-} from "@connectrpc/connect-node";
-import { defaultMaxMessageBytes, defaultMaxTimeoutMs, type ServiceRegistration, withUnimplemented } from "./grpc.js";
+} from "./connect-internals.js";
+import {
+  type AnyMethodImpl,
+  defaultMaxMessageBytes,
+  defaultMaxTimeoutMs,
+  type ServiceRegistration,
+  withUnimplemented,
+} from "./registration.js";
 import type { ServerTls } from "./tls.js";
 
 export interface HttpServerOptions {
@@ -44,7 +49,7 @@ export interface HttpServerOptions {
   /**
    * Cap on a call's deadline, in ms; default 5 minutes, as the gRPC side (maxTimeoutMs):
    * a call whose deadline is later, or that has none, sees `ctx.signal` abort with
-   * DEADLINE_EXCEEDED at the cap. Connect's own `maxTimeoutMs` is deliberately not used:
+   * DEADLINE_EXCEEDED at the cap, and `ctx.timeoutMs()` count down to it. Connect's own `maxTimeoutMs` is deliberately not used:
    * it rejects a longer timeout with INVALID_ARGUMENT and leaves calls without one
    * uncapped, so the same client would be treated differently on the two ports.
    */
@@ -57,6 +62,16 @@ export interface HttpServerOptions {
   tls?: ServerTls | undefined;
   /** As GrpcServerOptions.onUndecodable: a call refused before any handler ran. */
   onUndecodable?: ((method: DescMethod, ctx: HandlerContext, error: ConnectError) => void) | undefined;
+  /**
+   * Told of a call that failed outside any handler, so no RPC log line covers it: a
+   * response that cannot be written, a request connect cannot read. Default: one line on
+   * stderr, as connect-node's own adapter prints.
+   */
+  onError?: ((error: unknown, req: IncomingMessage) => void) | undefined;
+}
+
+function reportToStderr(error: unknown, req: IncomingMessage): void {
+  console.error(`HTTP ${req.method} ${req.url} failed:`, error);
 }
 
 export type HttpServer = Server | TlsServer;
@@ -70,25 +85,43 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     grpc: true,
     readMaxBytes,
     writeMaxBytes: options.writeMaxBytes ?? defaultMaxMessageBytes,
-    interceptors: [capDeadline(options.maxTimeoutMs ?? defaultMaxTimeoutMs)],
     acceptCompression: [compressionGzip, compressionBrotli],
   });
-  for (const { service, impl } of options.services) router.service(service, withUnimplemented(service, impl));
+  const capMs = options.maxTimeoutMs ?? defaultMaxTimeoutMs;
+  for (const { service, impl } of options.services) {
+    router.service(service, capDeadlines(withUnimplemented(service, impl), capMs));
+  }
   // What connectNodeAdapter does (path → handler, universal request/response), with each
   // handler behind rejectUndecodableProto.
   const handlers = new Map(
     router.handlers.map((h) => [h.requestPath, rejectUndecodableProto(h, readMaxBytes, options.onUndecodable)]),
   );
+  const onError = options.onError ?? reportToStderr;
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const uHandler = handlers.get(req.url?.split("?", 2)[0] ?? "");
     if (!uHandler) {
       res.writeHead(404).end();
       return;
     }
-    uHandler(universalRequestFromNodeRequest(req, res, undefined, undefined))
+    let uReq: UniversalServerRequest;
+    try {
+      uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
+    } catch (err) {
+      // It throws, synchronously, when it cannot build the request URL (an HTTP/1.0
+      // request without Host); uncaught, that would take the process down.
+      onError(err, req);
+      res.writeHead(400).end();
+      return;
+    }
+    uHandler(uReq)
       .then((uRes) => universalResponseToNodeResponse(uRes, res))
-      // Only when the client went away mid-response: nothing left to answer.
-      .catch(() => res.destroy());
+      .catch((reason: unknown) => {
+        // Aborted: the client went away mid-response, nothing to report (connect's own
+        // node adapter skips it too). Anything else failed after the handler returned,
+        // e.g. a response header node:http refuses to send.
+        if (ConnectError.from(reason).code !== Code.Aborted) onError(reason, req);
+        res.destroy();
+      });
   };
   const tls = options.tls;
   if (tls === undefined) return createServer(handler);
@@ -103,10 +136,10 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 }
 
 /**
- * connect-node 2.1 answers an undecodable *binary* request with INTERNAL ("parse binary:
- * ..."): its createBinarySerialization hard-codes Code.Internal for parse failures, which
- * it shares with the client side (JSON parse failures are INVALID_ARGUMENT). No upstream
- * issue was found. The gRPC port says INVALID_ARGUMENT, and the two ports must agree, so
+ * connect 2.2.0 (as 2.1) answers an undecodable *binary* request with INTERNAL ("parse
+ * binary: ..."; rechecked by removing this check: HTTP 500): its createBinarySerialization
+ * hard-codes Code.Internal for parse failures, which it shares with the client side (JSON
+ * parse failures are INVALID_ARGUMENT). No upstream issue was found. The gRPC port says INVALID_ARGUMENT, and the two ports must agree, so
  * a unary Connect request in the binary format (application/proto, uncompressed) is
  * decoded here first; a body that is not a valid message is answered INVALID_ARGUMENT
  * before connect sees it. Other framings (gRPC-Web envelopes, compressed bodies) go
@@ -167,12 +200,16 @@ function isByteStream(body: unknown): body is AsyncIterable<Uint8Array> {
   return typeof body === "object" && body !== null && Symbol.asyncIterator in body;
 }
 
-/** Listens and resolves the bound port (port 0: a free one). */
+/**
+ * Listens and resolves the bound port (port 0: a free one). An IPv6 host may be bracketed
+ * (`[::1]`), as listenGrpc accepts; `listen` itself takes it bare only.
+ */
 export function listenHttp(server: HttpServer, host: string, port: number): Promise<number> {
+  const bare = host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
   return new Promise((resolve, reject) => {
     const onError = (err: Error) => reject(err);
     server.once("error", onError);
-    server.listen(port, host, () => {
+    server.listen(port, bare, () => {
       server.removeListener("error", onError);
       const address = server.address();
       resolve(typeof address === "object" && address !== null ? address.port : port);
@@ -181,20 +218,31 @@ export function listenHttp(server: HttpServer, host: string, port: number): Prom
 }
 
 /**
- * Hands the handler a signal that also fires at `capMs`. Handlers see `req.signal` as
- * `ctx.signal` (connect's invoke-implementation mergeRequest), and connect aborts the
- * call's own signal when the call ends, which is when the timer is dropped.
+ * Every method of `impl` with the call's deadline capped at `capMs`: a call whose deadline
+ * is later, or that has none, gets a ctx whose signal aborts with DEADLINE_EXCEEDED at the
+ * cap and whose timeoutMs() counts down to it, as on the gRPC port (openCall in
+ * grpc-call.ts). Not an interceptor: connect builds the handler's ctx from its own context
+ * and takes only signal, header and context values from the interceptor's request
+ * (mergeRequest in protocol/invoke-implementation.js), so timeoutMs() would keep the
+ * client's value. Pinned by test/transport/deadline-cap.test.ts.
  */
-function capDeadline(capMs: number): Interceptor {
-  return (next) => (req) => {
-    const cap = new AbortController();
-    const timer = setTimeout(
-      () => cap.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded)),
-      capMs,
-    );
-    const stop = () => clearTimeout(timer);
-    if (req.signal.aborted) stop();
-    else req.signal.addEventListener("abort", stop, { once: true });
-    return next({ ...req, signal: AbortSignal.any([req.signal, cap.signal]) });
-  };
+function capDeadlines(impl: ServiceImpl<DescService>, capMs: number): ServiceImpl<DescService> {
+  const capped: Record<string, AnyMethodImpl> = {};
+  for (const [name, fn] of Object.entries(impl as unknown as Record<string, AnyMethodImpl>)) {
+    capped[name] = (input, ctx) => fn(input, capContext(ctx, capMs));
+  }
+  return capped as unknown as ServiceImpl<DescService>;
+}
+
+function capContext(ctx: HandlerContext, capMs: number): HandlerContext {
+  const clientMs = ctx.timeoutMs();
+  if (clientMs !== undefined && clientMs <= capMs) return ctx;
+  const capAt = Date.now() + capMs;
+  const cap = new AbortController();
+  const timer = setTimeout(() => cap.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded)), capMs);
+  // connect aborts ctx.signal when the call ends (its handler factories call
+  // context.abort()), which is when the timer is dropped.
+  if (ctx.signal.aborted) clearTimeout(timer);
+  else ctx.signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
+  return { ...ctx, signal: AbortSignal.any([ctx.signal, cap.signal]), timeoutMs: () => capAt - Date.now() };
 }

@@ -13,24 +13,18 @@
 import { createFileRegistry, type DescFile, type DescService, type FileRegistry, toBinary } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
-import { file_commerce_v1_account_service } from "../gen/commerce/v1/account_service_pb.js";
-import { file_commerce_v1_inventory_service } from "../gen/commerce/v1/inventory_service_pb.js";
-import { file_commerce_v1_order_service } from "../gen/commerce/v1/order_service_pb.js";
 import { file_google_rpc_error_details } from "../gen/google/rpc/error_details_pb.js";
 import { file_grpc_health_v1_health } from "../gen/grpc/health/v1/health_pb.js";
 import * as v1 from "../gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
-import type { ServiceRegistration } from "./grpc.js";
+import type { ServiceRegistration } from "./registration.js";
 
 /**
- * The files this server answers for: every service it mounts, health and reflection, and
- * the google.rpc error details its statuses carry — so grpcurl and buf curl can decode
+ * Answered besides the mounted services' own files: health, reflection itself, and the
+ * google.rpc error details our statuses carry, so grpcurl and buf curl can decode
  * ErrorInfo / BadRequest / RetryInfo by reflection alone.
  */
-export const serviceFiles: readonly DescFile[] = [
-  file_commerce_v1_inventory_service,
-  file_commerce_v1_order_service,
-  file_commerce_v1_account_service,
+const builtInFiles: readonly DescFile[] = [
   file_grpc_health_v1_health,
   v1.file_grpc_reflection_v1_reflection,
   v1alpha.file_grpc_reflection_v1alpha_reflection,
@@ -38,10 +32,13 @@ export const serviceFiles: readonly DescFile[] = [
 ];
 
 /**
- * A FileRegistry holding `files` and, transitively, everything they import (the
- * google/protobuf well-known types included). Default: {@link serviceFiles}.
+ * A FileRegistry of what this server serves: the files declaring `services` and the
+ * built-in ones above, each with everything it imports (the google/protobuf well-known
+ * types included). A file that is not mounted is not answered, so reflection never lists
+ * a service the server would answer UNIMPLEMENTED for as a whole.
  */
-export function createServiceRegistry(files: readonly DescFile[] = serviceFiles): FileRegistry {
+export function createServiceRegistry(services: readonly DescService[]): FileRegistry {
+  const files = [...new Set([...services.map((s) => s.file), ...builtInFiles])];
   const known = new Map<string, DescFile>();
   const visit = (file: DescFile): void => {
     if (known.has(file.proto.name)) return;
@@ -184,7 +181,7 @@ function reflectionImpl(answer: ReturnType<typeof createReflectionAnswerer>) {
  * grpc.reflection.v1 and v1alpha ServerReflection as ordinary service registrations, so
  * they go through the same transport adapter (bidi path) as every other service.
  */
-export function createReflectionServices(registry: FileRegistry = createServiceRegistry()): ServiceRegistration[] {
+export function createReflectionServices(registry: FileRegistry): ServiceRegistration[] {
   const impl = reflectionImpl(createReflectionAnswerer(registry));
   // The impl is written against the structural view above; each version's adapter turns
   // the yielded object into that version's ServerReflectionResponse (create()).

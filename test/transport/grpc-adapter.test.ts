@@ -23,14 +23,10 @@ import { OrderService } from "../../src/gen/commerce/v1/order_service_pb.js";
 import { ErrorInfoSchema } from "../../src/gen/google/rpc/error_details_pb.js";
 import { StatusSchema } from "../../src/gen/google/rpc/status_pb.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../src/gen/grpc/health/v1/health_pb.js";
-import {
-  createGrpcServer,
-  createGrpcServiceDefinition,
-  type GrpcServer,
-  listenGrpc,
-  serviceRegistration,
-} from "../../src/transport/grpc.js";
+import { createGrpcServer, type GrpcServer, listenGrpc } from "../../src/transport/grpc.js";
+import { createGrpcServiceDefinition } from "../../src/transport/grpc-service-definition.js";
 import { createHttpServer, listenHttp } from "../../src/transport/http.js";
+import { serviceRegistration } from "../../src/transport/registration.js";
 import { grpcUnary } from "../support/grpc-unary.js";
 
 // ---------------------------------------------------------------------------------------

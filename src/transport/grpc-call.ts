@@ -1,0 +1,291 @@
+/**
+ * The grpc-js call adapter: runs a ServiceImpl method for a grpc-js server call, handing
+ * it the same HandlerContext a Connect handler gets (createHandlerContext), so handlers
+ * and middleware cannot tell the transports apart.
+ *
+ * One flow for the four method kinds: the input is the single decoded request (unary,
+ * server streaming) or a stream of decoded requests (client streaming, bidi); the output
+ * is one message answered through grpc-js's callback (unary, client streaming) or a
+ * stream written with backpressure (server streaming, bidi).
+ * Pinned by test/transport/grpc-adapter.test.ts.
+ */
+import type { Readable } from "node:stream";
+import { type DescMessage, type DescMethod, type DescService, fromBinary, type MessageShape } from "@bufbuild/protobuf";
+import { Code, ConnectError, createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import type * as grpc from "@grpc/grpc-js";
+import { setTrailerStatus } from "./connect-internals.js";
+import { encode } from "./grpc-service-definition.js";
+import { headersFromMetadata, metadataFromHeaders } from "./metadata.js";
+import { type AnyMethodImpl, withUnimplemented } from "./registration.js";
+
+export interface CallSettings {
+  /** Cap on a call's deadline, in ms (GrpcServerOptions.maxTimeoutMs). */
+  maxTimeoutMs: number;
+  /** Told of a call refused before any handler ran (GrpcServerOptions.onUndecodable). */
+  onUndecodable?: ((method: DescMethod, ctx: HandlerContext, error: ConnectError) => void) | undefined;
+}
+
+/** The grpc-js handlers of one service: every method, missing ones answering UNIMPLEMENTED. */
+export function createServiceHandlers(
+  service: DescService,
+  impl: Partial<ServiceImpl<DescService>>,
+  settings: CallSettings,
+): grpc.UntypedServiceImplementation {
+  const handlers: grpc.UntypedServiceImplementation = {};
+  const fns = withUnimplemented(service, impl) as unknown as Record<string, AnyMethodImpl>;
+  for (const method of service.methods) {
+    handlers[method.localName] = createMethodHandler(method, fns[method.localName] as AnyMethodImpl, settings);
+  }
+  return handlers;
+}
+
+/** Whatever grpc-js hands a handler; which members exist depends on the method kind. */
+type ServerCall =
+  | grpc.ServerUnaryCall<Buffer, Buffer>
+  | grpc.ServerReadableStream<Buffer, Buffer>
+  | grpc.ServerWritableStream<Buffer, Buffer>
+  | grpc.ServerDuplexStream<Buffer, Buffer>;
+
+function createMethodHandler(method: DescMethod, fn: AnyMethodImpl, settings: CallSettings): grpc.UntypedHandleCall {
+  const requestStream = method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming";
+  const responseStream = method.methodKind === "server_streaming" || method.methodKind === "bidi_streaming";
+  // grpc-js passes a callback only to the kinds that answer one message (unary, client
+  // streaming). A handler's failure becomes the call's status; once the client is gone
+  // nothing is sent (grpc-js would drop it anyway).
+  const handle = async (call: ServerCall, callback: grpc.sendUnaryData<Buffer> | undefined) => {
+    const scope = openCall(call, method, settings.maxTimeoutMs);
+    const { ctx } = scope;
+    let reply: Buffer | undefined;
+    let failure: { error: unknown } | undefined;
+    try {
+      const input = requestStream
+        ? readRequests(call as Readable, method.input, ctx.signal)
+        : decodeSingle(method, (call as grpc.ServerUnaryCall<Buffer, Buffer>).request, ctx, settings);
+      const output = fn(input, ctx);
+      if (responseStream) await writeResponses(call as WritableCall, method, ctx, output);
+      else reply = encode(method.output, await output);
+    } catch (error) {
+      failure = { error };
+    }
+    if (!scope.clientGone) {
+      sendResponseHeader(call, ctx);
+      const status = failure && statusOf(failure.error, ctx);
+      if (callback) {
+        if (status) callback(status);
+        else callback(null, reply, metadataFromHeaders(ctx.responseTrailer));
+      } else if (status) {
+        // grpc-js's documented way to end a streaming call with a status (server-call.js).
+        (call as WritableCall).emit("error", status);
+      } else {
+        (call as WritableCall).end(metadataFromHeaders(ctx.responseTrailer));
+      }
+    }
+    scope.finish();
+  };
+  return ((call: ServerCall, callback?: grpc.sendUnaryData<Buffer>) => {
+    void handle(call, callback);
+  }) as grpc.UntypedHandleCall;
+}
+
+// ---------------------------------------------------------------------------------------
+// Input
+
+function decode<Desc extends DescMessage>(schema: Desc, bytes: Uint8Array): MessageShape<Desc> {
+  try {
+    return fromBinary(schema, bytes);
+  } catch (err) {
+    throw new ConnectError(
+      `invalid request: cannot decode ${schema.typeName}`,
+      Code.InvalidArgument,
+      undefined,
+      undefined,
+      err,
+    );
+  }
+}
+
+/**
+ * The single request, decoded before the handler runs; a failure there is reported,
+ * since no handler (and no middleware) will see it. A stream's bad message fails inside
+ * the handler's own loop instead, where the middleware sees it.
+ */
+function decodeSingle(method: DescMethod, bytes: Buffer, ctx: HandlerContext, settings: CallSettings) {
+  try {
+    return decode(method.input, bytes);
+  } catch (err) {
+    settings.onUndecodable?.(method, ctx, ConnectError.from(err));
+    throw err;
+  }
+}
+
+/** Decoded request messages, read on demand; ends early with the signal's reason. */
+async function* readRequests(
+  call: Readable,
+  schema: DescMessage,
+  signal: AbortSignal,
+): AsyncGenerator<MessageShape<DescMessage>> {
+  try {
+    // destroyOnReturn false: a handler that stops reading must not destroy a bidi call's
+    // writable side with it.
+    for await (const chunk of call.iterator({ destroyOnReturn: false })) yield decode(schema, chunk as Buffer);
+  } catch (err) {
+    // grpc-js destroys the stream when the client goes away: ERR_STREAM_PREMATURE_CLOSE.
+    if (signal.aborted && !(err instanceof ConnectError)) throw signal.reason;
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Context
+
+/** What every grpc-js server call has (grpc-js does not export its ServerSurfaceCall). */
+interface SurfaceCall {
+  readonly metadata: grpc.Metadata;
+  getDeadline(): grpc.Deadline;
+  getPath(): string;
+  getHost(): string;
+  sendMetadata(metadata: grpc.Metadata): void;
+  once(event: "cancelled", listener: () => void): unknown;
+  removeListener(event: "cancelled", listener: () => void): unknown;
+}
+
+interface CallScope {
+  ctx: HandlerContext;
+  /** True once the client cancelled or the connection went away: nothing more to send. */
+  readonly clientGone: boolean;
+  /** Stops the timers and aborts ctx.signal (its documented end-of-call behaviour). */
+  finish(): void;
+}
+
+/**
+ * How close to its deadline a cancellation still counts as the deadline. The client's
+ * deadline timer starts before it sends the request, ours when grpc-js has received it,
+ * so on a busy host the client's own cancellation (RST_STREAM) at its deadline can arrive
+ * just before ours fires.
+ */
+const deadlineSlackMs = 100;
+
+function openCall(call: SurfaceCall, method: DescMethod, maxTimeoutMs: number): CallScope {
+  const deadline = call.getDeadline();
+  const deadlineAt = deadline instanceof Date ? deadline.getTime() : deadline; // Infinity: none
+  const request = new AbortController();
+  let clientGone = false;
+  const onCancelled = () => {
+    clientGone = true;
+    // grpc-js reports an expired deadline, its own or the client's, as a cancellation;
+    // keep the reason a handler can act on.
+    request.abort(
+      Date.now() >= deadlineAt - deadlineSlackMs
+        ? new ConnectError("the operation timed out", Code.DeadlineExceeded)
+        : new ConnectError("the client cancelled the call", Code.Canceled),
+    );
+  };
+  call.once("cancelled", onCancelled);
+  const ctx = createHandlerContext({
+    service: method.parent,
+    method,
+    protocolName: "grpc",
+    requestMethod: "POST",
+    url: `http://${call.getHost() || "localhost"}${call.getPath()}`,
+    timeoutMs: Math.max(0, Math.min(deadlineAt - Date.now(), maxTimeoutMs)),
+    requestSignal: request.signal,
+    requestHeader: headersFromMetadata(call.metadata),
+  });
+  return {
+    ctx,
+    get clientGone() {
+      return clientGone;
+    },
+    finish() {
+      call.removeListener("cancelled", onCancelled);
+      ctx.abort();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// Output
+
+interface WritableCall extends SurfaceCall {
+  write(chunk: Buffer): boolean;
+  end(metadata?: grpc.Metadata): void;
+  emit(event: "error", status: grpc.StatusObject): boolean;
+  once(event: "cancelled" | "drain", listener: () => void): unknown;
+  removeListener(event: "cancelled" | "drain", listener: () => void): unknown;
+}
+
+/** Sends ctx.responseHeader as initial metadata, if the handler set any (grpc-js sends it once). */
+function sendResponseHeader(call: SurfaceCall, ctx: HandlerContext): void {
+  if (ctx.responseHeader.keys().next().done !== true) call.sendMetadata(metadataFromHeaders(ctx.responseHeader));
+}
+
+function drained(call: WritableCall, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = () => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    };
+    const onAbort = () => {
+      call.removeListener("drain", onDrain);
+      reject(signal.reason);
+    };
+    if (signal.aborted) return onAbort();
+    call.once("drain", onDrain);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * Writes every response with backpressure: the next one is pulled from the handler only
+ * once grpc-js takes more (write() true, or 'drain'), so a slow client slows the producer
+ * instead of growing memory. Stops pulling, and return()s the iterator so the producer's
+ * finally blocks run, when the call is aborted or fails.
+ */
+async function writeResponses(
+  call: WritableCall,
+  method: DescMethod,
+  ctx: HandlerContext,
+  responses: unknown,
+): Promise<void> {
+  const iterator = (responses as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      const next = await iterator.next();
+      if (next.done === true) return;
+      const bytes = encode(method.output, next.value);
+      sendResponseHeader(call, ctx);
+      if (!call.write(bytes)) await drained(call, ctx.signal);
+    }
+  } catch (err) {
+    // Not awaited: a producer stuck in I/O must not hold the call open; finish() aborts
+    // ctx.signal right after, which is what its I/O listens to.
+    Promise.resolve(iterator.return?.()).catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * The status a failed call ends with. Connect codes are gRPC codes. A ConnectError keeps
+ * its code, its raw message and its details (google.rpc.Status in
+ * grpc-status-details-bin, encoded by Connect's own setTrailerStatus, so both transports
+ * put the same bytes on the wire); anything else is INTERNAL "internal error" — its
+ * message may hold internals and never leaves the process.
+ */
+function statusOf(err: unknown, ctx: HandlerContext): grpc.StatusObject {
+  const error = asConnectError(err, ctx.signal);
+  const trailer = setTrailerStatus(new Headers(ctx.responseTrailer), error);
+  return {
+    code: error.code as number as grpc.status,
+    details: error.rawMessage,
+    metadata: metadataFromHeaders(trailer),
+  };
+}
+
+function asConnectError(err: unknown, signal: AbortSignal): ConnectError {
+  if (err instanceof ConnectError) return err;
+  // A handler that stopped because its signal fired (deadline, cap, client gone) often
+  // throws the platform's AbortError; the signal's reason says what happened.
+  if (signal.aborted && signal.reason instanceof ConnectError) return signal.reason;
+  return new ConnectError("internal error", Code.Internal, undefined, undefined, err);
+}
