@@ -44,6 +44,9 @@ function serveMetrics(metrics: RpcMetrics, host: string, port: number): Promise<
   });
 }
 
+/** host:port as a client would dial it: an IPv6 host in brackets ([::1]:8080). */
+const hostPort = (host: string, port: number) => (host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`);
+
 /** Binds, turning the platform's error into one line naming the setting to change. */
 async function listening<T>(settings: string, host: string, port: number, bind: () => Promise<T>): Promise<T> {
   try {
@@ -55,7 +58,7 @@ async function listening<T>(settings: string, host: string, port: number, bind: 
       : /EADDRNOTAVAIL|ENOTFOUND|EAI_AGAIN/.test(why)
         ? "the address is not available here"
         : why;
-    throw new Error(`cannot listen on ${host}:${port} (${settings}): ${reason}`, { cause: err });
+    throw new Error(`cannot listen on ${hostPort(host, port)} (${settings}): ${reason}`, { cause: err });
   }
 }
 
@@ -147,21 +150,21 @@ async function main(): Promise<void> {
     );
     const security = config.tls === undefined ? "plaintext" : config.tls.clientCa ? "mTLS" : "TLS";
     logger.info(
-      { address: `${config.grpcHost}:${grpcPort}`, security, pid: process.pid, node: process.version },
+      { address: hostPort(config.grpcHost, grpcPort), security, pid: process.pid, node: process.version },
       "gRPC listening",
     );
     if (config.httpPort !== 0) {
       const httpPort = await listening("HTTP_HOST/HTTP_PORT", config.httpHost, config.httpPort, () =>
         listenHttp(app.http, config.httpHost, config.httpPort),
       );
-      logger.info({ address: `${config.httpHost}:${httpPort}`, security }, "Connect + gRPC-Web listening");
+      logger.info({ address: hostPort(config.httpHost, httpPort), security }, "Connect + gRPC-Web listening");
     }
     if (metrics) {
       const server = await listening("HTTP_HOST/METRICS_PORT", config.httpHost, config.metricsPort, () =>
         serveMetrics(metrics, config.httpHost, config.metricsPort),
       );
       stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-      logger.info({ address: `${config.httpHost}:${config.metricsPort}` }, "metrics listening");
+      logger.info({ address: hostPort(config.httpHost, config.metricsPort) }, "metrics listening");
     }
     // Both listeners stop accepting at once and drain in parallel against one deadline.
     stops.push(() => drainListeners(app, config.httpPort !== 0, config.shutdownGraceMs));

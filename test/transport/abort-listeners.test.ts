@@ -10,17 +10,15 @@
  * on a long stream. Real servers on port 0, the real AWS SDK against a fake endpoint.
  */
 import { getEventListeners } from "node:events";
-import { createServer, type Server as HttpServer } from "node:http";
+import { createServer } from "node:http";
 import { DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { createClient, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { InventoryService, type ScanItemsResponse } from "../../src/gen/commerce/v1/inventory_service_pb.js";
-import { createGrpcServer, type GrpcServer, listenGrpc } from "../../src/transport/grpc.js";
-import { createGrpcServiceDefinition } from "../../src/transport/grpc-service-definition.js";
-import { createHttpServer, listenHttp } from "../../src/transport/http.js";
 import { serviceRegistration } from "../../src/transport/registration.js";
+import { type GenericGrpcClient, startTransports, type Transports } from "../support/transports.js";
 
 const FAN_OUT = 64;
 const STREAM_MESSAGES = 300;
@@ -64,9 +62,8 @@ const inventory: Partial<ServiceImpl<typeof InventoryService>> = {
 };
 const services = [serviceRegistration(InventoryService, inventory)];
 
-let grpcServer: GrpcServer;
-let httpServer: HttpServer;
-let grpcClient: InstanceType<ReturnType<typeof grpc.makeGenericClientConstructor>>;
+let servers: Transports;
+let grpcClient: GenericGrpcClient;
 let httpUrl: string;
 const warnings: Error[] = [];
 const onWarning = (w: Error) => warnings.push(w);
@@ -79,19 +76,12 @@ beforeAll(async () => {
     region: "us-east-1",
     credentials: { accessKeyId: "x", secretAccessKey: "x" },
   });
-  grpcServer = createGrpcServer({ services });
-  const grpcPort = await listenGrpc(grpcServer.server, "127.0.0.1", 0);
-  const Client = grpc.makeGenericClientConstructor(createGrpcServiceDefinition(InventoryService), "Inventory");
-  grpcClient = new Client(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
-  httpServer = createHttpServer({ services });
-  httpUrl = `http://127.0.0.1:${await listenHttp(httpServer, "127.0.0.1", 0)}`;
+  servers = await startTransports(services, InventoryService);
+  ({ grpcClient, httpUrl } = servers);
 });
 
 afterAll(async () => {
-  grpcClient?.close();
-  grpcServer?.server.forceShutdown();
-  httpServer?.closeAllConnections();
-  await new Promise<void>((resolve) => httpServer?.close(() => resolve()));
+  await servers?.stop();
   dynamo?.destroy();
   fakeDynamo.closeAllConnections();
   await new Promise<void>((resolve) => fakeDynamo.close(() => resolve()));

@@ -3,16 +3,13 @@
  * same way on both: ctx.signal aborts at it and ctx.timeoutMs() counts down to it. Real
  * servers on port 0, a fake GetItem that answers with the timeoutMs() it saw.
  */
-import type { Server as HttpServer } from "node:http";
 import { Code, ConnectError, createClient, type ServiceImpl } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import * as grpc from "@grpc/grpc-js";
+import type * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
-import { createGrpcServer, type GrpcServer, listenGrpc } from "../../src/transport/grpc.js";
-import { createGrpcServiceDefinition } from "../../src/transport/grpc-service-definition.js";
-import { createHttpServer, listenHttp } from "../../src/transport/http.js";
 import { serviceRegistration } from "../../src/transport/registration.js";
+import { type GenericGrpcClient, startTransports, type Transports } from "../support/transports.js";
 
 const CAP_MS = 400;
 
@@ -28,26 +25,16 @@ const inventory: Partial<ServiceImpl<typeof InventoryService>> = {
 };
 const services = [serviceRegistration(InventoryService, inventory)];
 
-let grpcServer: GrpcServer;
-let httpServer: HttpServer;
-let grpcClient: InstanceType<ReturnType<typeof grpc.makeGenericClientConstructor>>;
+let servers: Transports;
+let grpcClient: GenericGrpcClient;
 let httpUrl: string;
 
 beforeAll(async () => {
-  grpcServer = createGrpcServer({ services, maxTimeoutMs: CAP_MS });
-  const grpcPort = await listenGrpc(grpcServer.server, "127.0.0.1", 0);
-  const Client = grpc.makeGenericClientConstructor(createGrpcServiceDefinition(InventoryService), "Inventory");
-  grpcClient = new Client(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
-  httpServer = createHttpServer({ services, maxTimeoutMs: CAP_MS });
-  httpUrl = `http://127.0.0.1:${await listenHttp(httpServer, "127.0.0.1", 0)}`;
+  servers = await startTransports(services, InventoryService, { maxTimeoutMs: CAP_MS });
+  ({ grpcClient, httpUrl } = servers);
 });
 
-afterAll(async () => {
-  grpcClient?.close();
-  grpcServer?.server.forceShutdown();
-  httpServer?.closeAllConnections();
-  await new Promise<void>((resolve) => httpServer?.close(() => resolve()));
-});
+afterAll(() => servers?.stop());
 
 /** GetItem over gRPC with an optional deadline (ms from now); resolves the item's name. */
 function viaGrpc(sku: string, deadlineMs: number | undefined): Promise<string> {
