@@ -13,6 +13,9 @@ const ID_RULE = "must be 1-64 characters of [A-Za-z0-9._-]";
 export const MAX_REQUEST_ID_LENGTH = 128;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects.
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+/** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, the range of google.protobuf.Timestamp. */
+const MIN_TIMESTAMP_SECONDS = -62_135_596_800n;
+const MAX_TIMESTAMP_SECONDS = 253_402_300_799n;
 export const MAX_SEGMENTS = 64;
 export const DEFAULT_SEGMENTS = 4;
 
@@ -77,6 +80,19 @@ export class Violations {
       seen.add(v);
     });
     return this;
+  }
+
+  /**
+   * A google.protobuf.Timestamp the store can hold: 0001-01-01 to 9999-12-31 UTC (what an
+   * ISO-8601 string sorts correctly over) and nanos in [0, 1e9). Unset is allowed.
+   */
+  timestamp(field: string, t: { seconds: bigint; nanos: number } | undefined): this {
+    if (t === undefined) return this;
+    return this.check(
+      t.seconds >= MIN_TIMESTAMP_SECONDS && t.seconds <= MAX_TIMESTAMP_SECONDS && t.nanos >= 0 && t.nanos < 1e9,
+      field,
+      "must be a valid timestamp between 0001-01-01 and 9999-12-31 (nanos 0-999999999)",
+    );
   }
 
   /** Throws INVALID_FIELD listing every violation, if any. */
