@@ -12,6 +12,7 @@ import { InventoryService } from "./gen/commerce/v1/inventory_service_pb.js";
 import { OrderService } from "./gen/commerce/v1/order_service_pb.js";
 import { createAccountService } from "./handlers/account-service.js";
 import { createInventoryService } from "./handlers/inventory-service.js";
+import { createOrderService } from "./handlers/order-service.js";
 import { rpcLogging } from "./middleware/logging.js";
 import type { RpcMetrics } from "./middleware/metrics.js";
 import { type CallObserver, wrapService } from "./middleware/wrap-service.js";
@@ -20,6 +21,8 @@ import { createAccountStore } from "./store/account-store.js";
 import type { StoreClient } from "./store/dynamo.js";
 import { createIdempotency } from "./store/idempotency.js";
 import { createInventoryStore } from "./store/inventory-store.js";
+import { createOrderBulkStore } from "./store/order-bulk-store.js";
+import { createOrderStore } from "./store/order-store.js";
 import { createPageTokenCodec } from "./store/page-token.js";
 import type { TableNames } from "./store/tables.js";
 import { createGrpcServer } from "./transport/grpc.js";
@@ -56,12 +59,14 @@ export function createServices(
   const pageTokens = createPageTokenCodec(options.pageTokenSecret);
   const inventory = createInventoryStore({ client, table: tables.inventory, idempotency, pageTokens });
   const accounts = createAccountStore({ client, tables, idempotency, pageTokens });
+  const orders = createOrderStore({ client, tables, idempotency, pageTokens });
+  const ordersInBulk = createOrderBulkStore({ client, tables });
   const register = <S extends DescService>(service: S, impl: Partial<ServiceImpl<S>>): ServiceRegistration =>
     serviceRegistration(service, wrapService(service, impl, observers));
   return [
     register(InventoryService, createInventoryService(inventory)),
-    // Not built yet: every RPC answers UNIMPLEMENTED (the transports' default).
-    register(OrderService, {}),
+    // RPCs not built yet answer UNIMPLEMENTED (the transports' default).
+    register(OrderService, createOrderService(orders, ordersInBulk)),
     register(AccountService, createAccountService(accounts)),
   ];
 }
