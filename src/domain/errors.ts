@@ -115,6 +115,14 @@ export function itemNotFound(sku: string): DomainError {
   return new DomainError("ITEM_NOT_FOUND", `item ${sku} does not exist`, { metadata: { sku } });
 }
 
+/** ITEM_NOT_FOUND naming every missing sku: metadata `sku` (the first) and `skus` (all). */
+export function itemsNotFound(skus: readonly string[]): DomainError {
+  if (skus.length === 1) return itemNotFound(skus[0]!);
+  return new DomainError("ITEM_NOT_FOUND", `items ${skus.join(", ")} do not exist`, {
+    metadata: { sku: skus[0]!, skus: skus.join(",") },
+  });
+}
+
 export function itemExists(sku: string): DomainError {
   return new DomainError("ITEM_EXISTS", `item ${sku} already exists`, { metadata: { sku } });
 }
@@ -291,4 +299,72 @@ export function invalidTransition(orderId: string, from: string, to: string): Do
   return new DomainError("INVALID_TRANSITION", `order ${orderId} cannot go from ${from} to ${to}`, {
     metadata: { order_id: orderId, from_status: from, to_status: to },
   });
+}
+
+/** One line of an order that cannot be taken from stock. */
+export interface StockShortage {
+  /** The request field of the line, e.g. "lines[2].quantity". */
+  field: string;
+  sku: string;
+  requested: bigint;
+  available: bigint | undefined;
+}
+
+/**
+ * OUT_OF_STOCK naming every short line: metadata `sku` (the first) and `skus` (all,
+ * comma-separated), plus one field violation per line (a BadRequest-style list).
+ */
+export function linesOutOfStock(shortages: readonly StockShortage[]): DomainError {
+  const first = shortages[0]!;
+  const single = outOfStock(first.sku, first.requested, first.available);
+  if (shortages.length === 1) {
+    return new DomainError("OUT_OF_STOCK", single.message, {
+      metadata: { ...single.metadata, skus: first.sku },
+      violations: [shortageViolation(first)],
+    });
+  }
+  const skus = shortages.map((s) => s.sku);
+  return new DomainError("OUT_OF_STOCK", `not enough stock of ${skus.join(", ")}`, {
+    metadata: { ...single.metadata, skus: skus.join(",") },
+    violations: shortages.map(shortageViolation),
+  });
+}
+
+function shortageViolation(s: StockShortage): FieldViolation {
+  const available = s.available !== undefined ? `, available ${s.available}` : "";
+  return { field: s.field, description: `not enough stock of ${s.sku}: requested ${s.requested}${available}` };
+}
+
+/** An item's price moved between reading it and taking its stock: the order can be placed again. */
+export function priceChanged(sku: string): DomainError {
+  return new DomainError(
+    "TRANSACTION_CONFLICT",
+    `the price of ${sku} changed while the order was placed; retry to order at the new price`,
+    { metadata: { sku }, retryAfterMs: CONFLICT_RETRY_MS },
+  );
+}
+
+/** An order's lines must share one currency (its total is one Money). */
+export function orderCurrencyMismatch(sku: string, itemCurrency: string, orderCurrency: string): DomainError {
+  return new DomainError(
+    "CURRENCY_MISMATCH",
+    `item ${sku} is priced in ${itemCurrency}, the order in ${orderCurrency}; an order has one currency`,
+    { metadata: { sku, currency_code: itemCurrency, order_currency_code: orderCurrency } },
+  );
+}
+
+/** A status change that only CancelOrder may make, or a change the order's status does not allow. */
+export function orderStatusRefused(orderId: string, status: string, action: string): DomainError {
+  return new DomainError("INVALID_TRANSITION", `order ${orderId} is ${status}: ${action}`, {
+    metadata: { order_id: orderId, from_status: status },
+  });
+}
+
+/** A cancelled line's item is gone: its stock cannot be restored. */
+export function restockImpossible(sku: string): DomainError {
+  return new DomainError(
+    "ITEM_NOT_FOUND",
+    `item ${sku} no longer exists, so its stock cannot be restored; create it again, then cancel`,
+    { metadata: { sku } },
+  );
 }

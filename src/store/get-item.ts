@@ -12,10 +12,12 @@ export interface GetItemParams {
   key: Record<string, unknown>;
   /** From buildProjection; undefined reads every attribute. */
   projection?: Projection | undefined;
+  /** Default true. False only where the caller asked for an eventually consistent read (GetOrder). */
+  consistent?: boolean | undefined;
 }
 
 export function getItemRequest(params: GetItemParams): GetCommandInput {
-  return { TableName: params.table, Key: params.key, ConsistentRead: true, ...params.projection };
+  return { TableName: params.table, Key: params.key, ConsistentRead: params.consistent ?? true, ...params.projection };
 }
 
 /** The item, or undefined when there is none. */
