@@ -5,44 +5,22 @@
  * UNAVAILABLE / THROTTLED with RetryInfo, so callers retry with the same request_id.
  */
 import { Code } from "@connectrpc/connect";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { toNanos } from "../../src/domain/money.js";
 import { AccountService } from "../../src/gen/commerce/v1/account_service_pb.js";
 import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
-import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
-import { useHarness } from "../support/harness.js";
+import { useFaultyHarness } from "../support/harness.js";
 import { eur } from "../support/money.js";
-import { failure, isRpcFailure, type RpcClient, type RpcFailure } from "../support/rpc-client.js";
+import { withRetries } from "../support/retry.js";
+import { failure, type RpcClient, type RpcFailure } from "../support/rpc-client.js";
 
 const A = AccountService.method;
 const I = InventoryService.method;
-let proxy: FaultProxy;
-
-beforeAll(async () => {
-  proxy = await startFaultProxy(inject("dynamoEndpoint"));
-});
-afterAll(async () => {
-  await proxy?.close();
-});
-// Registered after the proxy's hooks: starts after it, stops before it.
-const h = useHarness(() => ({ endpoint: proxy.endpoint, breaker: { volumeThreshold: 1000 } }));
-
-/** A caller that retries what the API says is retryable, with the same request. */
-async function withRetries<T>(call: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (e) {
-      if (!isRpcFailure(e) || attempt >= 20 || ![Code.Unavailable, Code.Aborted].includes(e.code)) throw e;
-      expect(e.retryInfo).toBeDefined();
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
-}
+const { proxy, h } = useFaultyHarness();
 
 describe("under injected faults", () => {
   it("moves money exactly once when transactions are throttled or their answers lost", async () => {
-    proxy.rules = [];
+    proxy().rules = [];
     const ids: string[] = [];
     for (let i = 0; i < 4; i++)
       ids.push(
@@ -55,7 +33,7 @@ describe("under injected faults", () => {
           })
         ).account!.accountId,
       );
-    proxy.rules = [
+    proxy().rules = [
       { operation: "TransactWriteItems", kind: "ambiguous", rate: 0.25 },
       { kind: "throttle", rate: 0.2 },
     ];
@@ -92,9 +70,9 @@ describe("under injected faults", () => {
       ),
     );
     expect(replays.map((r) => r.transfer?.transferId)).toEqual(results.map((r) => r.transfer?.transferId));
-    expect(proxy.injected.ambiguous).toBeGreaterThan(5);
-    expect(proxy.injected.throttle).toBeGreaterThan(5);
-    proxy.rules = [];
+    expect(proxy().injected.ambiguous).toBeGreaterThan(5);
+    expect(proxy().injected.throttle).toBeGreaterThan(5);
+    proxy().rules = [];
 
     const expected = new Map(ids.map((id) => [id, 1000n * 1_000_000_000n]));
     for (const t of sent) {
@@ -112,9 +90,9 @@ describe("under injected faults", () => {
   });
 
   it("adjusts stock once per request_id when writes are throttled or their answers lost", async () => {
-    proxy.rules = [];
+    proxy().rules = [];
     await h().grpc.unary(I.createItem, { item: { sku: "fault-stock", name: "f", unitPrice: eur(1n), quantity: 100n } });
-    proxy.rules = [
+    proxy().rules = [
       { operation: "TransactWriteItems", kind: "ambiguous", rate: 0.3 },
       { kind: "throttle", rate: 0.15 },
     ];
@@ -125,19 +103,19 @@ describe("under injected faults", () => {
         ),
       ),
     );
-    proxy.rules = [];
+    proxy().rules = [];
     expect((await h().grpc.unary(I.getItem, { sku: "fault-stock" })).item?.quantity).toBe(60n);
   });
 
   it("never repeats a write without request_id on its own: a lost answer is reported as unknown", async () => {
-    proxy.rules = [];
+    proxy().rules = [];
     await h().grpc.unary(I.createItem, { item: { sku: "fault-once", name: "f", unitPrice: eur(1n), quantity: 10n } });
-    proxy.rules = [{ operation: "UpdateItem", kind: "ambiguous", rate: 1 }];
+    proxy().rules = [{ operation: "UpdateItem", kind: "ambiguous", rate: 1 }];
     let lost: RpcFailure;
     try {
       lost = await failure(() => h().grpc.unary(I.adjustStock, { sku: "fault-once", delta: -1n }));
     } finally {
-      proxy.rules = [];
+      proxy().rules = [];
     }
     expect(lost.code).toBe(Code.Unavailable);
     expect(lost.errorInfo).toMatchObject({ reason: "STORE_UNAVAILABLE", metadata: { write_outcome: "unknown" } });
@@ -145,18 +123,18 @@ describe("under injected faults", () => {
     // Applied exactly once by the store, not again by an SDK retry.
     expect((await h().grpc.unary(I.getItem, { sku: "fault-once" })).item).toMatchObject({ quantity: 9n, version: 2n });
     // Throttling alone is retried inside (it is never applied), so the call succeeds.
-    proxy.rules = [{ operation: "UpdateItem", kind: "throttle", rate: 0.5 }];
+    proxy().rules = [{ operation: "UpdateItem", kind: "throttle", rate: 0.5 }];
     try {
       for (let i = 0; i < 5; i++)
         await withRetries(() => h().grpc.unary(I.adjustStock, { sku: "fault-once", delta: -1n }));
     } finally {
-      proxy.rules = [];
+      proxy().rules = [];
     }
     expect((await h().grpc.unary(I.getItem, { sku: "fault-once" })).item?.quantity).toBe(4n);
   });
 
   it("answers DEADLINE_EXCEEDED on time when the store is slow, and is fine once it is fast again", async () => {
-    proxy.rules = [{ kind: "latency", rate: 1, delayMs: 3_000 }];
+    proxy().rules = [{ kind: "latency", rate: 1, delayMs: 3_000 }];
     try {
       for (const client of h().clients) {
         const started = Date.now();
@@ -165,20 +143,20 @@ describe("under injected faults", () => {
         expect(Date.now() - started, client.name).toBeLessThan(2_000);
       }
     } finally {
-      proxy.rules = [];
+      proxy().rules = [];
     }
     expect((await h().grpc.unary(I.getItem, { sku: "fault-stock" })).item?.sku).toBe("fault-stock");
   });
 
   it("answers UNAVAILABLE / THROTTLED with RetryInfo when throttling outlasts the retries", async () => {
-    proxy.rules = [{ kind: "throttle", rate: 1 }];
+    proxy().rules = [{ kind: "throttle", rate: 1 }];
     try {
       const f = await failure(() => h().grpc.unary(I.getItem, { sku: "fault-stock" }));
       expect(f.code).toBe(Code.Unavailable);
       expect(f.errorInfo?.reason).toBe("THROTTLED");
       expect(f.retryInfo?.retryDelay).toBeDefined();
     } finally {
-      proxy.rules = [];
+      proxy().rules = [];
     }
     expect((await h().grpc.unary(I.getItem, { sku: "fault-stock" })).item?.sku).toBe("fault-stock");
   });

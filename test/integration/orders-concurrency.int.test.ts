@@ -18,8 +18,8 @@ import {
   stockOf,
   stocksOf,
   uid,
-  withRetries,
 } from "../support/orders.js";
+import { withRetries } from "../support/retry.js";
 import { failure, isRpcFailure, type RpcFailure } from "../support/rpc-client.js";
 
 const h = useHarness();

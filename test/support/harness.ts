@@ -14,6 +14,7 @@ import { createStoreClient, type StoreClient } from "../../src/store/dynamo.js";
 import { ensureTables, type TableNames, tableNames } from "../../src/store/tables.js";
 import { listenGrpc } from "../../src/transport/grpc.js";
 import { listenHttp } from "../../src/transport/http.js";
+import { type FaultProxy, startFaultProxy } from "./fault-proxy.js";
 import { connectClient, grpcClient, type RpcClient } from "./rpc-client.js";
 
 export interface Harness {
@@ -109,4 +110,26 @@ export function useHarness(options: HarnessOptions | (() => HarnessOptions) = {}
     if (harness === undefined) throw new Error("the harness runs only between its beforeAll and afterAll");
     return harness;
   };
+}
+
+/**
+ * A fault proxy (fault-proxy.ts) in front of the run's DynamoDB Local, and a harness whose
+ * store goes through it, for the calling file. The breaker is kept from opening, so the
+ * injected faults reach the callers.
+ */
+export function useFaultyHarness(): { proxy: () => FaultProxy; h: () => Harness } {
+  let proxy: FaultProxy | undefined;
+  beforeAll(async () => {
+    proxy = await startFaultProxy(inject("dynamoEndpoint"));
+  });
+  afterAll(async () => {
+    await proxy?.close();
+  });
+  const started = () => {
+    if (proxy === undefined) throw new Error("the fault proxy runs only between its beforeAll and afterAll");
+    return proxy;
+  };
+  // Registered after the proxy's hooks: starts after it, stops before it.
+  const h = useHarness(() => ({ endpoint: started().endpoint, breaker: { volumeThreshold: 1000 } }));
+  return { proxy: started, h };
 }

@@ -6,7 +6,7 @@
  */
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { Code } from "@connectrpc/connect";
+import type { Code } from "@connectrpc/connect";
 import { expect } from "vitest";
 import { toNanos } from "../../src/domain/money.js";
 import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
@@ -14,7 +14,7 @@ import type { MoneySchema } from "../../src/gen/commerce/v1/money_pb.js";
 import { type Order, OrderService, OrderStatus } from "../../src/gen/commerce/v1/order_service_pb.js";
 import type { StoreClient } from "../../src/store/dynamo.js";
 import { eur } from "./money.js";
-import { isRpcFailure, type RpcClient, type RpcFailure } from "./rpc-client.js";
+import type { RpcClient, RpcFailure } from "./rpc-client.js";
 
 export const O = OrderService.method;
 export const I = InventoryService.method;
@@ -99,22 +99,6 @@ export function expectFailure(f: RpcFailure, code: Code, reason: string, label =
 /** The ErrorInfo metadata and BadRequest of a failure, as text: "does it name this sku?". */
 export const failureText = (f: RpcFailure) =>
   JSON.stringify([f.errorInfo?.metadata ?? {}, f.badRequest?.fieldViolations.map((v) => [v.field, v.description])]);
-
-/**
- * A caller that retries what the API says a retry can fix (UNAVAILABLE, ABORTED — each
- * with RetryInfo) with the same request, until success or a definite failure.
- */
-export async function withRetries<T>(call: () => Promise<T>, attempts = 30): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (e) {
-      if (!isRpcFailure(e) || attempt >= attempts || ![Code.Unavailable, Code.Aborted].includes(e.code)) throw e;
-      expect(e.retryInfo, `${Code[e.code]} ${e.errorInfo?.reason} carries RetryInfo`).toBeDefined();
-      await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
-    }
-  }
-}
 
 /** Every item of a table, read back with the SDK (numbers as strings: exact). */
 export async function scanTable(store: StoreClient, table: string): Promise<Record<string, unknown>[]> {
