@@ -9,6 +9,7 @@ import { failure } from "../support/rpc-client.js";
 const I = InventoryService.method;
 const O = OrderService.method;
 const harness = useHarness();
+const shippingAddress = { street: "1 Main St", city: "Ghent", postalCode: "9000", countryCode: "BE" };
 
 describe("orders smoke", () => {
   it("creates, lists, confirms, cancels, deletes", async () => {
@@ -18,16 +19,33 @@ describe("orders smoke", () => {
       await c.unary(I.createItem, { item: { sku, name: "s", unitPrice: eur(2n, 500_000_000), quantity: 10n } });
       await c.unary(I.createItem, { item: { sku: `${sku}-b`, name: "s", unitPrice: eur(1n), quantity: 1n } });
       const created = (
-        await c.unary(O.createOrder, { customerId: `cust-${c.name}`, lines: [{ sku, quantity: 3n }], requestId: `r-${c.name}` })
+        await c.unary(O.createOrder, {
+          customerId: `cust-${c.name}`,
+          shippingAddress,
+          lines: [{ sku, quantity: 3n }],
+          requestId: `r-${c.name}`,
+        })
       ).order!;
       expect(created.total).toMatchObject({ currencyCode: "EUR", units: 7n, nanos: 500_000_000 });
       expect((await c.unary(I.getItem, { sku })).item!.quantity).toBe(7n);
       const again = (
-        await c.unary(O.createOrder, { customerId: `cust-${c.name}`, lines: [{ sku, quantity: 3n }], requestId: `r-${c.name}` })
+        await c.unary(O.createOrder, {
+          customerId: `cust-${c.name}`,
+          shippingAddress,
+          lines: [{ sku, quantity: 3n }],
+          requestId: `r-${c.name}`,
+        })
       ).order!;
       expect(again.orderId).toBe(created.orderId);
       const short = await failure(() =>
-        c.unary(O.createOrder, { customerId: "x", lines: [{ sku, quantity: 8n }, { sku: `${sku}-b`, quantity: 2n }] }),
+        c.unary(O.createOrder, {
+          customerId: "x",
+          shippingAddress,
+          lines: [
+            { sku, quantity: 8n },
+            { sku: `${sku}-b`, quantity: 2n },
+          ],
+        }),
       );
       expect(short.code).toBe(Code.FailedPrecondition);
       expect(short.errorInfo?.metadata["skus"]).toBe(`${sku},${sku}-b`);
@@ -37,7 +55,9 @@ describe("orders smoke", () => {
       expect(listed.orders.map((o) => o.orderId)).toEqual([created.orderId]);
       const confirmed = (await c.unary(O.updateOrderStatus, { ...key, status: OrderStatus.CONFIRMED })).order!;
       expect(confirmed.version).toBe(2n);
-      const withLine = await failure(() => c.unary(O.addOrderLine, { ...key, line: { sku: `${sku}-b`, quantity: 1n } }));
+      const withLine = await failure(() =>
+        c.unary(O.addOrderLine, { ...key, line: { sku: `${sku}-b`, quantity: 1n } }),
+      );
       expect(withLine.errorInfo?.reason).toBe("INVALID_TRANSITION");
       const byStatus = await c.unary(O.listOrdersByStatus, { status: OrderStatus.CONFIRMED });
       expect(byStatus.orders.map((o) => o.orderId)).toContain(created.orderId);
