@@ -26,7 +26,7 @@ function checkKey(v: Violations, key: OrderKey, prefix = ""): Violations {
   return v.id(`${prefix}customer_id`, key.customerId).id(`${prefix}order_id`, key.orderId);
 }
 
-/** A line as a client sends it: sku and quantity; the price is the server's to set. */
+/** A line as a client sends it: sku and quantity. unit_price is output only and ignored (AIP-203). */
 function checkLine(v: Violations, field: string, line: LineMessage): Violations {
   return v
     .id(`${field}.sku`, line.sku)
@@ -34,16 +34,15 @@ function checkLine(v: Violations, field: string, line: LineMessage): Violations 
       line.quantity >= 1n && line.quantity <= MAX_LINE_QUANTITY,
       `${field}.quantity`,
       `must be between 1 and ${MAX_LINE_QUANTITY}`,
-    )
-    .check(line.unitPrice === undefined, `${field}.unit_price`, "must be unset: the server sets it from inventory");
+    );
 }
 
 function checkAddress(v: Violations, field: string, a: AddressMessage | undefined): Violations {
-  if (a === undefined) return v;
+  if (a === undefined) return v.add(field, "is required");
   return v
     .text(`${field}.street`, a.street, 1, 200)
-    .text(`${field}.city`, a.city, 1, 200)
-    .text(`${field}.region`, a.region, 0, 200)
+    .text(`${field}.city`, a.city, 1, 100)
+    .text(`${field}.region`, a.region, 0, 100)
     .text(`${field}.postal_code`, a.postalCode, 0, 20)
     .check(
       COUNTRY_CODE.test(a.countryCode),
@@ -69,19 +68,27 @@ function checkStatus(
 }
 
 /**
- * created_after / created_before (both exclusive) as inclusive ms bounds. Stored times have
- * millisecond precision: after t means from floor(t) + 1 ms; before t means up to ceil(t) − 1 ms.
+ * created_after (inclusive) / created_before (exclusive) as inclusive ms bounds. Stored times
+ * have millisecond precision: at or after t means from ceil(t); before t means up to
+ * ceil(t) − 1 ms.
  */
 function createdWithin(v: Violations, after: Timestamp | undefined, before: Timestamp | undefined): CreatedWithin {
   v.timestamp("created_after", after).timestamp("created_before", before);
-  const afterMs = timestampFloorMs(after);
-  const beforeFloorMs = timestampFloorMs(before);
-  const beforeCeilMs =
-    beforeFloorMs === undefined ? undefined : beforeFloorMs + (before!.nanos % 1_000_000 === 0 ? 0 : 1);
-  return {
-    fromMs: afterMs === undefined ? undefined : afterMs + 1,
-    toMs: beforeCeilMs === undefined ? undefined : beforeCeilMs - 1,
-  };
+  const afterMs = timestampCeilMs(after);
+  const beforeMs = timestampCeilMs(before);
+  if (after && before) {
+    v.check(
+      after.seconds < before.seconds || (after.seconds === before.seconds && after.nanos < before.nanos),
+      "created_before",
+      "must be later than created_after",
+    );
+  }
+  return { fromMs: afterMs, toMs: beforeMs === undefined ? undefined : beforeMs - 1 };
+}
+
+function timestampCeilMs(t: Timestamp | undefined): number | undefined {
+  const floor = timestampFloorMs(t);
+  return floor === undefined ? undefined : floor + (t!.nanos % 1_000_000 === 0 ? 0 : 1);
 }
 
 export function createOrderService(

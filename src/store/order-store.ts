@@ -332,16 +332,25 @@ export function createOrderStore(options: OrderStoreOptions) {
             ConditionExpression: "attribute_not_exists(order_id)",
           },
         },
+        // The id is new to this attempt, so an order already under it is this attempt's own,
+        // applied by an earlier try whose answer was lost (a store that does not honour
+        // ClientRequestToken would repeat it): the order exists, which is success.
+        onConditionFailed: () => new AppliedEarlier(),
       },
       ...takeStock(lines, (i) => `lines[${i}].quantity`, shortages, createdAt),
       ...(record ? [record(order)] : []),
     ];
-    await transactWrite(client, writes, {
-      signal,
-      // Per attempt: each attempt has its own order id.
-      tokenSeed: n.requestId === "" ? undefined : `${n.requestId}#${orderId}`,
-      combineFailures: combineStockFailures(shortages),
-    });
+    try {
+      await transactWrite(client, writes, {
+        signal,
+        // Per attempt: each attempt has its own order id.
+        tokenSeed: n.requestId === "" ? undefined : `${n.requestId}#${orderId}`,
+        combineFailures: combineStockFailures(shortages),
+      });
+    } catch (err) {
+      if (err instanceof AppliedEarlier) return order;
+      throw err;
+    }
     return order;
   }
 
@@ -646,6 +655,11 @@ export function createOrderStore(options: OrderStoreOptions) {
       return orderFromStored(deleted ?? {});
     },
   };
+}
+
+/** The transaction was applied by an earlier try of the same attempt (see placeOrder). */
+class AppliedEarlier extends Error {
+  override readonly name = "AppliedEarlier";
 }
 
 export interface CancelResult {

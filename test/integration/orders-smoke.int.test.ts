@@ -9,6 +9,7 @@ import { failure } from "../support/rpc-client.js";
 const I = InventoryService.method;
 const O = OrderService.method;
 const harness = useHarness();
+const shippingAddress = { street: "1 Main St", city: "Ghent", postalCode: "9000", countryCode: "BE" };
 
 describe("orders smoke", () => {
   it("creates, lists, confirms, cancels, deletes", async () => {
@@ -20,6 +21,7 @@ describe("orders smoke", () => {
       const created = (
         await c.unary(O.createOrder, {
           customerId: `cust-${c.name}`,
+          shippingAddress,
           lines: [{ sku, quantity: 3n }],
           requestId: `r-${c.name}`,
         })
@@ -29,6 +31,7 @@ describe("orders smoke", () => {
       const again = (
         await c.unary(O.createOrder, {
           customerId: `cust-${c.name}`,
+          shippingAddress,
           lines: [{ sku, quantity: 3n }],
           requestId: `r-${c.name}`,
         })
@@ -37,6 +40,7 @@ describe("orders smoke", () => {
       const short = await failure(() =>
         c.unary(O.createOrder, {
           customerId: "x",
+          shippingAddress,
           lines: [
             { sku, quantity: 8n },
             { sku: `${sku}-b`, quantity: 2n },

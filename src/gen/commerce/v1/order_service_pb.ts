@@ -268,7 +268,8 @@ export type CreateOrderRequest = Message<"commerce.v1.CreateOrderRequest"> & {
   customerId: string;
 
   /**
-   * 1-50 lines with distinct skus; unit_price is ignored (the server sets it).
+   * 1-50 lines with distinct skus; unit_price is output only and ignored here: the server
+   * sets it from the item's current price.
    *
    * @generated from field: repeated commerce.v1.OrderLine lines = 2;
    */
@@ -415,14 +416,14 @@ export type ListOrdersRequest = Message<"commerce.v1.ListOrdersRequest"> & {
   status: OrderStatus;
 
   /**
-   * Only orders created at or after this time.
+   * Only orders created at or after this time (stored times have millisecond precision).
    *
    * @generated from field: google.protobuf.Timestamp created_after = 5;
    */
   createdAfter?: Timestamp | undefined;
 
   /**
-   * Only orders created before this time.
+   * Only orders created before this time; must be later than created_after.
    *
    * @generated from field: google.protobuf.Timestamp created_before = 6;
    */
@@ -485,14 +486,14 @@ export type ListOrdersByStatusRequest = Message<"commerce.v1.ListOrdersByStatusR
   status: OrderStatus;
 
   /**
-   * Only orders created at or after this time.
+   * Only orders created at or after this time (stored times have millisecond precision).
    *
    * @generated from field: google.protobuf.Timestamp created_after = 2;
    */
   createdAfter?: Timestamp | undefined;
 
   /**
-   * Only orders created before this time.
+   * Only orders created before this time; must be later than created_after.
    *
    * @generated from field: google.protobuf.Timestamp created_before = 3;
    */
@@ -639,7 +640,8 @@ export type AddOrderLineRequest = Message<"commerce.v1.AddOrderLineRequest"> & {
   orderId: string;
 
   /**
-   * The new line; its sku must not be in the order yet.
+   * The new line; its sku must not be in the order yet (INVALID_ARGUMENT); unit_price is
+   * ignored (the server sets it).
    *
    * @generated from field: commerce.v1.OrderLine line = 3;
    */
@@ -737,7 +739,8 @@ export type CancelOrderResponse = Message<"commerce.v1.CancelOrderResponse"> & {
   order?: Order | undefined;
 
   /**
-   * The refund written with the cancellation.
+   * The refund written with the cancellation (the same one on every repeat). Absent only for
+   * an order that was imported as CANCELLED (ImportOrders writes no refunds).
    *
    * @generated from field: commerce.v1.Refund refund = 2;
    */
@@ -1119,10 +1122,19 @@ export const OrderStatusSchema: GenEnum<OrderStatus> = /*@__PURE__*/
  */
 export const OrderService: GenService<{
   /**
-   * Creates a PENDING order and takes its lines out of stock, all or nothing.
-   * Errors: INVALID_ARGUMENT (INVALID_FIELD, REQUEST_ID_REUSED), NOT_FOUND (ITEM_NOT_FOUND),
-   * FAILED_PRECONDITION (OUT_OF_STOCK, CURRENCY_MISMATCH when lines' prices differ in
-   * currency), ABORTED (TRANSACTION_CONFLICT, with RetryInfo).
+   * Creates a PENDING order and takes its lines out of stock, all or nothing: one
+   * transaction holds the order, each line's stock decrement (conditional on enough stock
+   * and on the unit price the total was computed from) and the request_id record.
+   * With a request_id, the order is created once: a repeat gets the first order back. A
+   * duplicate racing the first one gets the same order, or ABORTED (TRANSACTION_CONFLICT,
+   * RetryInfo) while the first is still being written; retried with the same request_id it
+   * then gets the same order. Without a request_id every call is a new order.
+   * Errors: INVALID_ARGUMENT (INVALID_FIELD, REQUEST_ID_REUSED), NOT_FOUND (ITEM_NOT_FOUND;
+   * metadata `skus` names every missing sku), FAILED_PRECONDITION (OUT_OF_STOCK: metadata
+   * `sku`, `requested`, `available` of the first short line and `skus` of every short line,
+   * plus a BadRequest violation `lines[i].quantity` per short line; CURRENCY_MISMATCH when
+   * the items are priced in different currencies), ABORTED (TRANSACTION_CONFLICT with
+   * RetryInfo: a price changed meanwhile, metadata `sku`, or a concurrent transaction).
    *
    * @generated from rpc commerce.v1.OrderService.CreateOrder
    */
@@ -1142,7 +1154,9 @@ export const OrderService: GenService<{
     output: typeof GetOrderResponseSchema;
   },
   /**
-   * Lists one customer's orders by creation time. Errors: INVALID_ARGUMENT
+   * Lists one customer's orders by creation time (order_id order). With a status filter a
+   * page may hold fewer than page_size orders (a page reads at most 1000 orders) while
+   * next_page_token is set: keep paging to reach every match. Errors: INVALID_ARGUMENT
    * (INVALID_FIELD, INVALID_PAGE_TOKEN).
    *
    * @generated from rpc commerce.v1.OrderService.ListOrders
@@ -1190,9 +1204,13 @@ export const OrderService: GenService<{
   },
   /**
    * Cancels a PENDING or CONFIRMED order: status CANCELLED, every line back in stock and a
-   * Refund of the total written, in one transaction. Errors: INVALID_ARGUMENT
-   * (INVALID_FIELD, REQUEST_ID_REUSED), NOT_FOUND (ORDER_NOT_FOUND), FAILED_PRECONDITION
-   * (INVALID_TRANSITION), ABORTED (TRANSACTION_CONFLICT).
+   * Refund of the total written, in one transaction. Idempotent with or without request_id:
+   * cancelling a cancelled order (again, or twice at once) answers the same order and the
+   * same refund, and restores stock once. Errors: INVALID_ARGUMENT (INVALID_FIELD,
+   * REQUEST_ID_REUSED), NOT_FOUND (ORDER_NOT_FOUND; ITEM_NOT_FOUND when a line's item was
+   * deleted, so its stock cannot be restored: create it again, then cancel),
+   * FAILED_PRECONDITION (INVALID_TRANSITION from SHIPPED or DELIVERED), ABORTED
+   * (TRANSACTION_CONFLICT).
    *
    * @generated from rpc commerce.v1.OrderService.CancelOrder
    */
@@ -1224,7 +1242,9 @@ export const OrderService: GenService<{
     output: typeof PurgeOrdersResponseSchema;
   },
   /**
-   * Reads up to 100 orders by key. Errors: INVALID_ARGUMENT (empty, over 100, duplicates).
+   * Reads up to 100 orders by key (one consistent BatchGetItem, unprocessed keys retried with
+   * backoff). `orders` come in the order of `keys`; `missing` lists the keys with no order,
+   * in the same order. Errors: INVALID_ARGUMENT (empty, over 100, duplicates).
    *
    * @generated from rpc commerce.v1.OrderService.BatchGetOrders
    */
