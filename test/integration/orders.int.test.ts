@@ -92,6 +92,32 @@ describe.each(["grpc", "connect"] as const)("OrderService over %s", (transport) 
     expect(added.order!.total).toMatchObject(eur(27n));
   });
 
+  it("answers a CreateOrder re-sent with its request_id with the first result, and writes nothing more", async () => {
+    const [sku] = await createItems(client(), "replay", [{ quantity: 10n }]);
+    const customerId = uid("cust");
+    const rid = uid("rid");
+    const first = await createOrder(client(), customerId, [[sku!, 4n]], rid);
+    const key = { customerId, orderId: first.orderId };
+    const confirmed = (await client().unary(O.updateOrderStatus, { ...key, status: S.CONFIRMED })).order!;
+    const again = await createOrder(client(), customerId, [[sku!, 4n]], rid);
+    expect(again.orderId).toBe(first.orderId);
+    expect(again).toEqual(first);
+    expect(await stockOf(client(), sku!)).toBe(6n);
+    expect((await client().unary(O.getOrder, { ...key, consistentRead: true })).order).toEqual(confirmed);
+    const reused = await failure(() => createOrder(client(), customerId, [[sku!, 5n]], rid));
+    expectFailure(reused, Code.InvalidArgument, "REQUEST_ID_REUSED");
+    // A CancelOrder request_id is bound to its order too.
+    const other = await createOrder(client(), customerId, [[sku!, 1n]]);
+    const cancelRid = uid("rid");
+    await client().unary(O.cancelOrder, { ...key, requestId: cancelRid });
+    const wrongOrder = await failure(() =>
+      client().unary(O.cancelOrder, { customerId, orderId: other.orderId, requestId: cancelRid }),
+    );
+    expectFailure(wrongOrder, Code.InvalidArgument, "REQUEST_ID_REUSED");
+    expect((await client().unary(O.getOrder, { customerId, orderId: other.orderId })).order?.status).toBe(S.PENDING);
+    expect(await stockOf(client(), sku!)).toBe(9n);
+  });
+
   it("reads only the masked fields, and refuses an unknown path", async () => {
     const [sku] = await createItems(client(), "mask", [{ quantity: 10n }]);
     const customerId = uid("cust");
@@ -101,6 +127,17 @@ describe.each(["grpc", "connect"] as const)("OrderService over %s", (transport) 
       .order!;
     expect(status).toMatchObject({ ...key, status: S.PENDING, version: 0n, lines: [] });
     expect(status.total).toBeUndefined();
+    const rest = (
+      await client().unary(O.getOrder, { ...key, readMask: { paths: ["lines", "shipping_address", "created_at"] } })
+    ).order!;
+    expect(rest).toMatchObject({
+      lines: order.lines,
+      shippingAddress: order.shippingAddress,
+      createdAt: order.createdAt,
+    });
+    expect(rest).toMatchObject({ status: S.UNSPECIFIED, version: 0n });
+    expect(rest.total).toBeUndefined();
+    expect(rest.updatedAt).toBeUndefined();
     const total = (await client().unary(O.getOrder, { ...key, readMask: { paths: ["total", "version"] } })).order!;
     expect(total).toMatchObject({ ...key, total: order.total, version: 1n, status: S.UNSPECIFIED });
     expect(total.shippingAddress).toBeUndefined();
@@ -280,19 +317,22 @@ describe.each(["grpc", "connect"] as const)("OrderService over %s", (transport) 
   });
 
   it("cancels PENDING and CONFIRMED orders: stock restored exactly, one refund of the total, repeatable", async () => {
-    const [a, b] = await createItems(client(), "cancel", [
+    const [a, b, c] = await createItems(client(), "cancel", [
       { quantity: 50n },
       { quantity: 50n, unitPrice: eur(0n, 10) },
+      { quantity: 50n },
     ]);
     for (const from of [S.PENDING, S.CONFIRMED]) {
       const customerId = uid("cust");
-      let order = await createOrder(client(), customerId, [
+      const created = await createOrder(client(), customerId, [
         [a!, 4n],
         [b!, 9n],
       ]);
-      const key = { customerId, orderId: order.orderId };
+      const key = { customerId, orderId: created.orderId };
+      // A line added later is restored too.
+      let order = (await client().unary(O.addOrderLine, { ...key, line: { sku: c!, quantity: 6n } })).order!;
       if (from === S.CONFIRMED) order = (await client().unary(O.updateOrderStatus, { ...key, status: from })).order!;
-      const stockBefore = await stocksOf(client(), [a!, b!]);
+      const stockBefore = await stocksOf(client(), [a!, b!, c!]);
       const res = await client().unary(O.cancelOrder, { ...key, reason: "changed my mind" });
       expect(res.order).toMatchObject({ ...key, status: S.CANCELLED, version: order.version + 1n, total: order.total });
       expect(res.order!.lines).toEqual(order.lines);
@@ -300,12 +340,13 @@ describe.each(["grpc", "connect"] as const)("OrderService over %s", (transport) 
       expect(refund.refundId).not.toBe("");
       expect(refund).toMatchObject({ customerId, orderId: order.orderId, amount: order.total });
       expect(refund.createdAt).toBeDefined();
-      expect(await stocksOf(client(), [a!, b!])).toEqual([stockBefore[0]! + 4n, stockBefore[1]! + 9n]);
+      const restored = [stockBefore[0]! + 4n, stockBefore[1]! + 9n, stockBefore[2]! + 6n];
+      expect(await stocksOf(client(), [a!, b!, c!])).toEqual(restored);
       // Again later: the same cancellation and refund, nothing restored twice.
       const again = await client().unary(O.cancelOrder, { ...key, reason: "changed my mind" });
       expect(again.refund?.refundId).toBe(refund.refundId);
       expect(again.order).toMatchObject({ status: S.CANCELLED, version: res.order!.version });
-      expect(await stocksOf(client(), [a!, b!])).toEqual([stockBefore[0]! + 4n, stockBefore[1]! + 9n]);
+      expect(await stocksOf(client(), [a!, b!, c!])).toEqual(restored);
       const refunds = (await scanTable(h().store, h().tables.refunds)).filter((r) => r["order_id"] === order.orderId);
       expect(refunds.map((r) => r["refund_id"])).toEqual([refund.refundId]);
     }
