@@ -6,6 +6,7 @@
  */
 import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
+import { OrderStatus } from "../../src/gen/commerce/v1/order_service_pb.js";
 import { useHarness } from "../support/harness.js";
 import { eur, money } from "../support/money.js";
 import {
@@ -220,7 +221,7 @@ describe("CancelOrder under concurrency", () => {
       for (const r of answers) {
         if (r.status === "rejected")
           throw isRpcFailure(r.reason) ? new Error(`${r.reason.code} ${r.reason.message}`) : r.reason;
-        expect(r.value.order).toMatchObject({ status: 5, version: 2n });
+        expect(r.value.order).toMatchObject({ status: OrderStatus.CANCELLED, version: 2n });
         expect(r.value.refund).toMatchObject({ customerId, orderId: order.orderId, amount: order.total });
         refundIds.add(r.value.refund!.refundId);
       }
@@ -233,4 +234,47 @@ describe("CancelOrder under concurrency", () => {
       expect(refunds.map((r) => r["refund_id"])).toEqual([...refundIds]);
     });
   }
+
+  it("CancelOrder racing UpdateOrderStatus(SHIPPED) and AddOrderLine: one wins per order, stock matches what stands", async () => {
+    const [a, b] = await createItems(h().grpc, "mix", [{ quantity: 500n }, { quantity: 500n }]);
+    const orders = await Promise.all(
+      Array.from({ length: 16 }, async (_, i) => {
+        const o = await createOrder(h().grpc, uid("cust"), [[a!, BigInt(1 + (i % 4))]]);
+        const key = { customerId: o.customerId, orderId: o.orderId };
+        // Even orders race a ship (from CONFIRMED), odd ones an added line (PENDING).
+        if (i % 2 === 0) await h().grpc.unary(O.updateOrderStatus, { ...key, status: OrderStatus.CONFIRMED });
+        return key;
+      }),
+    );
+    const settled = await Promise.allSettled(
+      orders.flatMap((key, i) => [
+        withRetries<unknown>(() => h().clients[i % 2]!.unary(O.cancelOrder, key)),
+        withRetries<unknown>(() =>
+          i % 2 === 0
+            ? h().clients[(i + 1) % 2]!.unary(O.updateOrderStatus, { ...key, status: OrderStatus.SHIPPED })
+            : h().clients[(i + 1) % 2]!.unary(O.addOrderLine, { ...key, line: { sku: b!, quantity: 2n } }),
+        ),
+      ]),
+    );
+    for (const r of settled) {
+      if (r.status === "rejected") expectFailure(r.reason as RpcFailure, Code.FailedPrecondition, "INVALID_TRANSITION");
+    }
+    const final = (await h().grpc.unary(O.batchGetOrders, { keys: orders })).orders;
+    expect(final).toHaveLength(orders.length);
+    const held = { [a!]: 0n, [b!]: 0n };
+    for (const [i, o] of final.entries()) {
+      // A ship and a cancel cannot both win; an added line either went in before the cancel or not at all.
+      const cancelOk = settled[2 * i]!.status === "fulfilled";
+      expect(o.status === OrderStatus.CANCELLED, o.orderId).toBe(cancelOk);
+      if (i % 2 === 0) expect(o.status === OrderStatus.SHIPPED, o.orderId).toBe(!cancelOk);
+      if (o.status === OrderStatus.CANCELLED) continue;
+      for (const l of o.lines) held[l.sku] = held[l.sku]! + l.quantity;
+    }
+    expect(await stocksOf(h().grpc, [a!, b!])).toEqual([500n - held[a!]!, 500n - held[b!]!]);
+    const refunds = await scanTable(h().store, h().tables.refunds);
+    const cancelled = new Set(final.filter((o) => o.status === OrderStatus.CANCELLED).map((o) => o.orderId));
+    expect(refunds.filter((r) => cancelled.has(r["order_id"] as string))).toHaveLength(cancelled.size);
+    const standing = final.filter((o) => o.status !== OrderStatus.CANCELLED).map((o) => o.orderId);
+    expect(refunds.filter((r) => standing.includes(r["order_id"] as string))).toEqual([]);
+  });
 });
