@@ -16,6 +16,7 @@ import {
   createOrder,
   eventually,
   expectFailure,
+  I,
   linesTotalNanos,
   O,
   orderIn,
@@ -116,6 +117,41 @@ describe.each(["grpc", "connect"] as const)("OrderService over %s", (transport) 
     expectFailure(wrongOrder, Code.InvalidArgument, "REQUEST_ID_REUSED");
     expect((await client().unary(O.getOrder, { customerId, orderId: other.orderId })).order?.status).toBe(S.PENDING);
     expect(await stockOf(client(), sku!)).toBe(9n);
+  });
+
+  it("keeps the price an order was made at when the item's price changes", async () => {
+    const [sku] = await createItems(client(), "reprice", [{ quantity: 10n, unitPrice: eur(5n) }]);
+    const customerId = uid("cust");
+    const before = await createOrder(client(), customerId, [[sku!, 2n]]);
+    await client().unary(I.updatePrice, { sku: sku!, unitPrice: eur(7n, 500_000_000) });
+    const after = await createOrder(client(), customerId, [[sku!, 2n]]);
+    expect(after.total).toMatchObject(eur(15n));
+    const reread = await client().unary(O.getOrder, { customerId, orderId: before.orderId, consistentRead: true });
+    expect(reread.order).toEqual(before);
+    expect(before.total).toMatchObject(eur(10n));
+  });
+
+  it("takes 50 lines in one order, and refuses a 51st added later", async () => {
+    const skus = await createItems(
+      client(),
+      "fifty",
+      Array.from({ length: 51 }, () => ({ quantity: 5n })),
+    );
+    const customerId = uid("cust");
+    const order = await createOrder(
+      client(),
+      customerId,
+      skus.slice(0, 50).map((s, i): [string, bigint] => [s, BigInt(1 + (i % 5))]),
+    );
+    expect(order.lines).toHaveLength(50);
+    expect(toNanos(order.total!)).toBe(linesTotalNanos(order));
+    expect(await stocksOf(client(), skus)).toEqual(skus.map((_, i) => (i < 50 ? 5n - BigInt(1 + (i % 5)) : 5n)));
+    const f = await failure(() =>
+      client().unary(O.addOrderLine, { customerId, orderId: order.orderId, line: { sku: skus[50]!, quantity: 1n } }),
+    );
+    expectFailure(f, Code.InvalidArgument, "INVALID_FIELD");
+    expect(await stockOf(client(), skus[50]!)).toBe(5n);
+    expect((await client().unary(O.getOrder, { customerId, orderId: order.orderId })).order).toEqual(order);
   });
 
   it("reads only the masked fields, and refuses an unknown path", async () => {
