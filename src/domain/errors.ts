@@ -198,6 +198,14 @@ export function keysUnprocessed(count: number, attempts: number): DomainError {
   });
 }
 
+/** A batch call's writes were still unprocessed after its last backoff attempt. */
+export function writesUnprocessed(count: number, attempts: number): DomainError {
+  return new DomainError("THROTTLED", `${count} writes stayed unprocessed after ${attempts} attempts; retry later`, {
+    retryAfterMs: THROTTLED_RETRY_MS,
+    metadata: { unprocessed: String(count) },
+  });
+}
+
 /**
  * The store did not answer. `writeOutcomeUnknown`: the call was a write that is not safe
  * to repeat, and it may or may not have been applied.
@@ -290,5 +298,18 @@ export function orderExists(customerId: string, orderId: string): DomainError {
 export function invalidTransition(orderId: string, from: string, to: string): DomainError {
   return new DomainError("INVALID_TRANSITION", `order ${orderId} cannot go from ${from} to ${to}`, {
     metadata: { order_id: orderId, from_status: from, to_status: to },
+  });
+}
+
+/**
+ * `err` again with more metadata: how far a bulk call (ImportOrders' `written`, PurgeOrders'
+ * `deleted`) got before it failed, so the caller knows where to resume.
+ */
+export function withProgress(err: DomainError, progress: Record<string, string>): DomainError {
+  return new DomainError(err.reason, err.message, {
+    metadata: { ...err.metadata, ...progress },
+    violations: [...err.violations],
+    ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
+    cause: err.cause,
   });
 }
