@@ -179,10 +179,11 @@ export function createOrderBulkStore(options: OrderBulkStoreOptions) {
   return {
     /**
      * Writes each batch (a message of the stream) in BatchWriteItem groups, one group after
-     * another, and pulls the next batch only when this one is stored: memory holds one batch
-     * however fast the source is. Overwrites orders with the same key. Resolves to the orders
-     * written; a failure — of the source (an invalid order) or of a write — rejects with
-     * metadata `written`: the orders of the groups stored before it, a prefix of the stream.
+     * another, and pulls the next batch only when this one is stored, so it holds one batch at
+     * a time. Overwrites orders with the same key. Resolves to the orders written; a failure
+     * of the source (an invalid order) or of a write rejects, a DomainError with metadata
+     * `written`: the orders of the groups stored before it, a prefix of the stream
+     * (test/store/order-bulk-requests.test.ts).
      */
     async importOrders(batches: AsyncIterable<readonly Order[]>, signal?: AbortSignal): Promise<number> {
       let written = 0;
@@ -219,7 +220,8 @@ export function createOrderBulkStore(options: OrderBulkStoreOptions) {
     /**
      * Deletes the customer's orders created up to the bound whose status is one of
      * `statuses`, PURGE_PARALLELISM at a time, each under the condition that its status still
-     * is. Resolves to the orders deleted; a failure rejects with metadata `deleted`.
+     * is. Resolves to the orders deleted; a store failure rejects once the deletes in flight
+     * have settled, a DomainError with metadata `deleted` (test/store/order-bulk-requests.test.ts).
      */
     async purgeOrders(params: PurgeOrdersParams, signal?: AbortSignal): Promise<number> {
       let deleted = 0;
