@@ -85,16 +85,6 @@ describe("interop", () => {
     }
   });
 
-  it("answers UNIMPLEMENTED to the ImportOrders client stream on both transports", async () => {
-    for (const client of h().clients) {
-      const f = await failure(() =>
-        client.clientStream(OrderService.method.importOrders, [{ orders: [{ orderId: "o", customerId: "c" }] }]),
-      );
-      expect(f.code, client.name).toBe(Code.Unimplemented);
-      expect(f.message).toContain("commerce.v1.OrderService/ImportOrders");
-    }
-  });
-
   it("health answers SERVING for the server and each service", async () => {
     for (const service of ["", "commerce.v1.InventoryService"]) {
       const { status } = await grpcUnary({ address: h().grpcAddress }, Health.method.check, { service });
