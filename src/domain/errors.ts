@@ -206,6 +206,14 @@ export function keysUnprocessed(count: number, attempts: number): DomainError {
   });
 }
 
+/** A batch call's writes were still unprocessed after its last backoff attempt. */
+export function writesUnprocessed(count: number, attempts: number): DomainError {
+  return new DomainError("THROTTLED", `${count} writes stayed unprocessed after ${attempts} attempts; retry later`, {
+    retryAfterMs: THROTTLED_RETRY_MS,
+    metadata: { unprocessed: String(count) },
+  });
+}
+
 /**
  * The store did not answer. `writeOutcomeUnknown`: the call was a write that is not safe
  * to repeat, and it may or may not have been applied.
@@ -367,4 +375,17 @@ export function restockImpossible(sku: string): DomainError {
     `item ${sku} no longer exists, so its stock cannot be restored; create it again, then cancel`,
     { metadata: { sku } },
   );
+}
+
+/**
+ * `err` again with more metadata: how far a bulk call (ImportOrders' `written`, PurgeOrders'
+ * `deleted`) got before it failed, so the caller knows where to resume.
+ */
+export function withProgress(err: DomainError, progress: Record<string, string>): DomainError {
+  return new DomainError(err.reason, err.message, {
+    metadata: { ...err.metadata, ...progress },
+    violations: [...err.violations],
+    ...(err.retryAfterMs !== undefined ? { retryAfterMs: err.retryAfterMs } : {}),
+    cause: err.cause,
+  });
 }

@@ -16,6 +16,7 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 /** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, the range of google.protobuf.Timestamp. */
 const MIN_TIMESTAMP_SECONDS = -62_135_596_800n;
 const MAX_TIMESTAMP_SECONDS = 253_402_300_799n;
+const COUNTRY_CODE = /^[A-Z]{2}$/;
 export const MAX_SEGMENTS = 64;
 export const DEFAULT_SEGMENTS = 4;
 
@@ -93,6 +94,18 @@ export class Violations {
       field,
       "must be a valid timestamp between 0001-01-01 and 9999-12-31 (nanos 0-999999999)",
     );
+  }
+
+  /** A postal address (commerce.v1.Address): street and city required, the rest optional. */
+  address(
+    field: string,
+    a: { street: string; city: string; region: string; postalCode: string; countryCode: string },
+  ): this {
+    return this.text(`${field}.street`, a.street, 1, 200)
+      .text(`${field}.city`, a.city, 1, 100)
+      .text(`${field}.region`, a.region, 0, 100)
+      .text(`${field}.postal_code`, a.postalCode, 0, 20)
+      .check(COUNTRY_CODE.test(a.countryCode), `${field}.country_code`, "must be two letters A-Z (ISO 3166-1 alpha-2)");
   }
 
   /** Throws INVALID_FIELD listing every violation, if any. */

@@ -1,16 +1,17 @@
 /**
- * BatchGetItem in DynamoDB-sized chunks with UnprocessedKeys retried (exponential backoff,
- * full jitter, bounded). Keys still unprocessed after the last attempt fail the call with
- * THROTTLED: an item is never dropped silently.
+ * BatchGetItem and BatchWriteItem in DynamoDB-sized chunks with Unprocessed* retried
+ * (exponential backoff, full jitter, bounded). Keys or writes still unprocessed after the
+ * last attempt fail the call with THROTTLED: an item is never dropped silently.
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { BatchGetCommand } from "@aws-sdk/lib-dynamodb";
-import { keysUnprocessed } from "../domain/errors.js";
+import { BatchGetCommand, BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
+import { keysUnprocessed, writesUnprocessed } from "../domain/errors.js";
 import { BATCH_BACKOFF } from "../domain/retry-policy.js";
 import { type StoreClient, withSignal } from "./dynamo.js";
 
 export const BATCH_GET_LIMIT = 100;
+export const BATCH_WRITE_LIMIT = 25;
 
 export interface BackoffOptions {
   /** Attempts per chunk including the first. Default BATCH_BACKOFF.attempts. */
@@ -58,4 +59,37 @@ export async function batchGet(
     }
   }
   return found;
+}
+
+/** One write of a BatchWriteItem: an unconditional put or delete (BatchWriteItem takes no conditions). */
+export type BatchWrite =
+  | { PutRequest: { Item: Record<string, unknown> } }
+  | { DeleteRequest: { Key: Record<string, unknown> } };
+
+/**
+ * Every write applied, or a rejection. Puts and deletes are unconditional, so a write that
+ * DynamoDB (or the SDK's retry of a failed call) applies twice leaves the same item.
+ * Two writes of one key in one chunk make DynamoDB refuse the whole chunk
+ * (ValidationException): callers group their writes so that a chunk's keys are distinct.
+ */
+export async function batchWrite(
+  client: StoreClient,
+  table: string,
+  writes: readonly BatchWrite[],
+  signal?: AbortSignal,
+  backoff: BackoffOptions = {},
+): Promise<void> {
+  const attempts = backoff.attempts ?? BATCH_BACKOFF.attempts;
+  const baseMs = backoff.baseMs ?? BATCH_BACKOFF.baseMs;
+  for (const group of chunk(writes, BATCH_WRITE_LIMIT)) {
+    let pending: readonly BatchWrite[] = group;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= attempts) throw writesUnprocessed(pending.length, attempts);
+      if (attempt > 0) await sleep(fullJitterDelay(attempt, baseMs), undefined, signal ? { signal } : {});
+      const out = await client.call((doc) =>
+        doc.send(new BatchWriteCommand({ RequestItems: { [table]: [...pending] } }), withSignal(signal)),
+      );
+      pending = (out.UnprocessedItems?.[table] as BatchWrite[] | undefined) ?? [];
+    }
+  }
 }

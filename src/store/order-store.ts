@@ -57,7 +57,7 @@ import {
 } from "./order-mapping.js";
 import type { PageTokenCodec } from "./page-token.js";
 import { buildProjection } from "./projection.js";
-import { type Page, queryPage } from "./query-page.js";
+import { type Page, type QueryPageParams, queryPage } from "./query-page.js";
 import type { TableNames } from "./tables.js";
 import { type GuardedWrite, transactWrite } from "./transact.js";
 import { writeOnce } from "./write-once.js";
@@ -382,6 +382,14 @@ export function createOrderStore(options: OrderStoreOptions) {
     });
   }
 
+  async function ordersPage(params: QueryPageParams, signal: AbortSignal | undefined): Promise<Page<Order>> {
+    const page = await queryPage(client, pageTokens, params, signal);
+    return { items: page.items.map(orderFromStored), nextPageToken: page.nextPageToken };
+  }
+
+  /** What every list token is also bound to: the table and the direction. */
+  const tokenScope = (q: { newestFirst: boolean }) => ({ table: tables.orders, newestFirst: q.newestFirst });
+
   async function readRefund(orderId: string, signal: AbortSignal | undefined): Promise<Refund | undefined> {
     const stored = await getItem(client, { table: tables.refunds, key: { refund_id: refundIdOf(orderId) } }, signal);
     return stored === undefined ? undefined : refundFromStored(stored);
@@ -490,9 +498,7 @@ export function createOrderStore(options: OrderStoreOptions) {
       const toMs = Math.min(MAX_ULID_MS, q.created.toMs ?? MAX_ULID_MS);
       if (fromMs > toMs) return { items: [], nextPageToken: "" };
       const ids = orderIdRange(fromMs, toMs);
-      const page = await queryPage(
-        client,
-        pageTokens,
+      return ordersPage(
         {
           table: tables.orders,
           pageKey: ["customer_id", "order_id"],
@@ -507,19 +513,10 @@ export function createOrderStore(options: OrderStoreOptions) {
           forward: !q.newestFirst,
           pageSize: q.pageSize,
           pageToken: q.pageToken,
-          query: {
-            op: "ListOrders",
-            table: tables.orders,
-            customer: q.customerId,
-            status: q.status,
-            fromMs,
-            toMs,
-            newestFirst: q.newestFirst,
-          },
+          query: { op: "ListOrders", customer: q.customerId, status: q.status, fromMs, toMs, ...tokenScope(q) },
         },
         signal,
       );
-      return { items: page.items.map(orderFromStored), nextPageToken: page.nextPageToken };
     },
 
     /** Orders in one status by creation time, from the StatusIndex GSI (eventually consistent). */
@@ -527,9 +524,7 @@ export function createOrderStore(options: OrderStoreOptions) {
       const fromMs = Math.max(0, q.created.fromMs ?? 0);
       const toMs = Math.min(MAX_ISO_MS, q.created.toMs ?? MAX_ISO_MS);
       if (fromMs > toMs) return { items: [], nextPageToken: "" };
-      const page = await queryPage(
-        client,
-        pageTokens,
+      return ordersPage(
         {
           table: tables.orders,
           index: tables.statusIndex,
@@ -540,18 +535,10 @@ export function createOrderStore(options: OrderStoreOptions) {
           forward: !q.newestFirst,
           pageSize: q.pageSize,
           pageToken: q.pageToken,
-          query: {
-            op: "ListOrdersByStatus",
-            table: tables.orders,
-            status: q.status,
-            fromMs,
-            toMs,
-            newestFirst: q.newestFirst,
-          },
+          query: { op: "ListOrdersByStatus", status: q.status, fromMs, toMs, ...tokenScope(q) },
         },
         signal,
       );
-      return { items: page.items.map(orderFromStored), nextPageToken: page.nextPageToken };
     },
 
     /** One conditional UpdateItem; CANCELLED only through cancelOrder (it restocks and refunds). */

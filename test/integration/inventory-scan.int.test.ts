@@ -77,21 +77,11 @@ describe("interop", () => {
     expect(await counted()).toBe(before + 2);
   });
 
-  it("answers UNIMPLEMENTED for OrderService, which is not built yet, on both transports", async () => {
+  it("serves OrderService on both transports: a missing order is NOT_FOUND", async () => {
     for (const client of h().clients) {
       const f = await failure(() => client.unary(OrderService.method.getOrder, { customerId: "c", orderId: "o" }));
-      expect(f.code, client.name).toBe(Code.Unimplemented);
-      expect(f.message).toContain("commerce.v1.OrderService/GetOrder");
-    }
-  });
-
-  it("answers UNIMPLEMENTED to the ImportOrders client stream on both transports", async () => {
-    for (const client of h().clients) {
-      const f = await failure(() =>
-        client.clientStream(OrderService.method.importOrders, [{ orders: [{ orderId: "o", customerId: "c" }] }]),
-      );
-      expect(f.code, client.name).toBe(Code.Unimplemented);
-      expect(f.message).toContain("commerce.v1.OrderService/ImportOrders");
+      expect(f.code, client.name).toBe(Code.NotFound);
+      expect(f.errorInfo?.reason).toBe("ORDER_NOT_FOUND");
     }
   });
 

@@ -810,21 +810,23 @@ export const DeleteOrderResponseSchema: GenMessage<DeleteOrderResponse> = /*@__P
  */
 export type PurgeOrdersRequest = Message<"commerce.v1.PurgeOrdersRequest"> & {
   /**
-   * The customer.
+   * The customer: 1-64 characters of [A-Za-z0-9._-]; required.
    *
    * @generated from field: string customer_id = 1;
    */
   customerId: string;
 
   /**
-   * Only orders created before this time; required.
+   * Required: only orders created strictly before this time (millisecond precision; a
+   * bound before 1970 deletes nothing).
    *
    * @generated from field: google.protobuf.Timestamp created_before = 2;
    */
   createdBefore?: Timestamp | undefined;
 
   /**
-   * Statuses to delete; empty means DELIVERED and CANCELLED.
+   * Statuses to delete; empty means DELIVERED and CANCELLED; repeats are ignored;
+   * UNSPECIFIED or an unknown value is INVALID_ARGUMENT.
    *
    * @generated from field: repeated commerce.v1.OrderStatus statuses = 3;
    */
@@ -845,7 +847,7 @@ export const PurgeOrdersRequestSchema: GenMessage<PurgeOrdersRequest> = /*@__PUR
  */
 export type PurgeOrdersResponse = Message<"commerce.v1.PurgeOrdersResponse"> & {
   /**
-   * Orders deleted.
+   * Orders deleted by this call (skipped ones, whose status changed meanwhile, not counted).
    *
    * @generated from field: int64 deleted = 1;
    */
@@ -915,7 +917,12 @@ export const BatchGetOrdersResponseSchema: GenMessage<BatchGetOrdersResponse> = 
  */
 export type ImportOrdersRequest = Message<"commerce.v1.ImportOrdersRequest"> & {
   /**
-   * Up to 100 complete orders (order_id, status and total as given).
+   * 0-100 complete orders. Each: customer_id 1-64 of [A-Za-z0-9._-]; order_id "ORD-" + ULID;
+   * created_at unset (taken from the time in order_id) or exactly that time; updated_at
+   * unset (= created_at) or a time not before it; both at millisecond precision; status
+   * known and not UNSPECIFIED; 1-50 lines with distinct skus, quantity 1-10000, unit_price
+   * valid non-negative Money in the total's currency; total exactly the sum of quantity *
+   * unit_price; version >= 0 (0 is stored as 1); shipping_address optional, Address limits.
    *
    * @generated from field: repeated commerce.v1.Order orders = 1;
    */
@@ -936,7 +943,7 @@ export const ImportOrdersRequestSchema: GenMessage<ImportOrdersRequest> = /*@__P
  */
 export type ImportOrdersResponse = Message<"commerce.v1.ImportOrdersResponse"> & {
   /**
-   * Orders written.
+   * Orders written (an order repeated in the stream counts each time).
    *
    * @generated from field: int64 written = 1;
    */
@@ -964,21 +971,22 @@ export type ScanOrdersRequest = Message<"commerce.v1.ScanOrdersRequest"> & {
   totalSegments: number;
 
   /**
-   * Only orders in this status; UNSPECIFIED: any.
+   * Only orders in this status; UNSPECIFIED: any; an unknown value is INVALID_ARGUMENT.
    *
    * @generated from field: commerce.v1.OrderStatus status = 2;
    */
   status: OrderStatus;
 
   /**
-   * Only orders whose total is at least this amount (same currency).
+   * Only orders in min_total's currency whose total is >= min_total; unset: no limit.
    *
    * @generated from field: commerce.v1.Money min_total = 3;
    */
   minTotal?: Money | undefined;
 
   /**
-   * Optional: read only these fields (Order field names).
+   * Optional: read only these fields (Order field names); customer_id and order_id are
+   * always returned. Unknown path: INVALID_ARGUMENT.
    *
    * @generated from field: google.protobuf.FieldMask read_mask = 4;
    */
@@ -999,7 +1007,7 @@ export const ScanOrdersRequestSchema: GenMessage<ScanOrdersRequest> = /*@__PURE_
  */
 export type ScanOrdersResponse = Message<"commerce.v1.ScanOrdersResponse"> & {
   /**
-   * Up to 100 orders.
+   * 1-100 orders (one DynamoDB page at most).
    *
    * @generated from field: repeated commerce.v1.Order orders = 1;
    */
@@ -1041,7 +1049,8 @@ export const CountOrdersByStatusRequestSchema: GenMessage<CountOrdersByStatusReq
  */
 export type CountOrdersByStatusResponse = Message<"commerce.v1.CountOrdersByStatusResponse"> & {
   /**
-   * Orders per status, keyed by the enum value name (e.g. "ORDER_STATUS_PENDING").
+   * Orders per status, keyed by the enum value name (e.g. "ORDER_STATUS_PENDING"); every
+   * status except UNSPECIFIED is present, 0 when none.
    *
    * @generated from field: map<string, int64> counts = 1;
    */
@@ -1231,8 +1240,13 @@ export const OrderService: GenService<{
     output: typeof DeleteOrderResponseSchema;
   },
   /**
-   * Deletes a customer's orders created before a time whose status is one of `statuses`,
-   * each delete conditional on the status at delete time. Errors: INVALID_ARGUMENT.
+   * Deletes one customer's orders created strictly before `created_before` whose status is
+   * one of `statuses`. Each delete is conditional on the status still being one of them;
+   * an order that changed meanwhile is skipped (not deleted, not counted, not an error).
+   * Deletes run 8 at a time; `deleted` counts exactly the orders removed. Refunds and
+   * stock are not touched. Errors: INVALID_ARGUMENT (INVALID_FIELD: customer_id,
+   * created_before missing or invalid, statuses[i] UNSPECIFIED or unknown). A failure
+   * part-way carries ErrorInfo metadata `deleted` (orders deleted before it).
    *
    * @generated from rpc commerce.v1.OrderService.PurgeOrders
    */
@@ -1254,9 +1268,18 @@ export const OrderService: GenService<{
     output: typeof BatchGetOrdersResponseSchema;
   },
   /**
-   * Client stream of order batches (<= 100 orders a message) written as they are. If an
-   * order cannot be written the call fails and the error's ErrorInfo metadata `written`
-   * says how many were. Errors: INVALID_ARGUMENT, ALREADY_EXISTS (ORDER_EXISTS).
+   * Restores orders as given (order_id, status, total, version and times kept): a client
+   * stream of messages of <= 100 orders, written with BatchWriteItem in groups of 25; the
+   * next message is read only when the previous one is stored. An order with the key of a
+   * stored one overwrites it, so importing the same orders twice creates no duplicates.
+   * Writes the Orders table only: no stock change, no refunds. Every order is validated
+   * (see ImportOrdersRequest); each message is validated whole before any of it is written.
+   * On failure the ErrorInfo metadata `written` is how many orders were stored: always the
+   * first `written` orders of the stream, so resending from that position is safe; orders
+   * of a group whose write failed may or may not be stored. Errors: INVALID_ARGUMENT
+   * (INVALID_FIELD; violations named by position in the whole stream, e.g.
+   * "orders[1234].lines[0].quantity"; nothing of that message is written), UNAVAILABLE
+   * (THROTTLED when writes stay unprocessed after retries with backoff).
    *
    * @generated from rpc commerce.v1.OrderService.ImportOrders
    */
@@ -1266,8 +1289,11 @@ export const OrderService: GenService<{
     output: typeof ImportOrdersResponseSchema;
   },
   /**
-   * Streams every matching order exactly once, in batches, reading segments in parallel
-   * with memory bounded however slow the client is. Errors: INVALID_ARGUMENT.
+   * Streams every order matching the filters exactly once, in batches of at most 100 (one
+   * DynamoDB page each), reading total_segments segments in parallel; a segment's next page
+   * is read only once the client has taken the previous one, so memory is bounded however
+   * slow the client is. Order across batches is unspecified. Errors: INVALID_ARGUMENT
+   * (total_segments out of range, unknown status, invalid min_total, unknown read_mask path).
    *
    * @generated from rpc commerce.v1.OrderService.ScanOrders
    */
@@ -1277,7 +1303,8 @@ export const OrderService: GenService<{
     output: typeof ScanOrdersResponseSchema;
   },
   /**
-   * Counts orders per status with a parallel scan. Errors: INVALID_ARGUMENT.
+   * Counts orders per status with a parallel scan reading only the status. Every status
+   * appears, 0 when none. Errors: INVALID_ARGUMENT (total_segments out of range).
    *
    * @generated from rpc commerce.v1.OrderService.CountOrdersByStatus
    */
