@@ -26,6 +26,17 @@ export function statusesBefore(to: OrderStatus): OrderStatus[] {
   return ORDER_STATUSES.filter((from) => canTransition(from, to));
 }
 
+/**
+ * An order id made by us (or exported from us): "ORD-" + a ULID in Crockford base32 whose
+ * first character keeps its 48-bit time in range (what the ulid package's isValid checks).
+ */
+const ORDER_ID = /^ORD-[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
+export const ORDER_ID_RULE = 'must be "ORD-" followed by a 26-character ULID, as the server makes them';
+
+export function isOrderId(id: string): boolean {
+  return ORDER_ID.test(id);
+}
+
 /** Lines of one order, at most; with the order, a refund and an idempotency record that is ≤ 53 of a transaction's 100 actions. */
 export const MAX_ORDER_LINES = 50;
 export const MAX_LINE_QUANTITY = 10_000n;

@@ -4,6 +4,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { invalidField } from "../domain/errors.js";
 import { type Money, moneyViolations, toNanos } from "../domain/money.js";
 import {
+  isOrderId,
   MAX_LINE_QUANTITY,
   MAX_ORDER_LINES,
   type Order,
@@ -18,7 +19,7 @@ import type {
   OrderService,
   OrderStatus as OrderStatusEnum,
 } from "../gen/commerce/v1/order_service_pb.js";
-import { isOrderId, orderIdTime } from "../store/ids.js";
+import { orderIdTime } from "../store/ids.js";
 import type { OrderBulkStore } from "../store/order-bulk-store.js";
 import { moneyFromProto } from "./convert.js";
 import { addressFromProto, orderToProto, statusEnumName, statusFromProto, timestampFloorMs } from "./order-convert.js";
@@ -58,7 +59,7 @@ function checkMoney(v: Violations, field: string, m: Money | undefined): m is Mo
 function importedOrder(p: string, o: OrderMessage): Order {
   const v = new Violations().id(`${p}.customer_id`, o.customerId);
   const idOk = isOrderId(o.orderId);
-  v.check(idOk, `${p}.order_id`, o.orderId === "" ? "is required" : 'must be "ORD-" followed by a ULID');
+  v.orderId(`${p}.order_id`, o.orderId);
   const idMs = idOk ? orderIdTime(o.orderId) : 0;
   v.check(idMs <= MAX_STORED_MS, `${p}.order_id`, "carries a time after 9999-12-31");
   const createdMs = checkWholeMs(v, `${p}.created_at`, o.createdAt);

@@ -21,7 +21,7 @@ const MAX_CANCEL_REASON = 500;
 
 /** customer_id and order_id of a request, both ids. */
 function checkKey(v: Violations, key: OrderKey, prefix = ""): Violations {
-  return v.id(`${prefix}customer_id`, key.customerId).id(`${prefix}order_id`, key.orderId);
+  return v.id(`${prefix}customer_id`, key.customerId).orderId(`${prefix}order_id`, key.orderId);
 }
 
 /** A line as a client sends it: sku and quantity. unit_price is output only and ignored (AIP-203). */

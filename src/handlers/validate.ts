@@ -6,6 +6,7 @@
 
 import { type FieldViolation, invalidFields } from "../domain/errors.js";
 import { type Money, moneyViolations } from "../domain/money.js";
+import { isOrderId, ORDER_ID_RULE } from "../domain/orders.js";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../store/page-token.js";
 
 export const ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
@@ -34,6 +35,11 @@ export class Violations {
 
   id(field: string, value: string): this {
     return this.check(ID_PATTERN.test(value), field, value === "" ? "is required" : ID_RULE);
+  }
+
+  /** An order id as the server makes them ("ORD-" + ULID); anything else cannot name an order. */
+  orderId(field: string, value: string): this {
+    return this.check(isOrderId(value), field, value === "" ? "is required" : ORDER_ID_RULE);
   }
 
   text(field: string, value: string, min: number, max: number): this {

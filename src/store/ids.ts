@@ -1,17 +1,10 @@
 /** Server-made ids that sort by creation time: prefix + ULID (monotonic within a millisecond). */
-import { decodeTime, encodeTime, isValid, monotonicFactory } from "ulid";
+import { decodeTime, encodeTime, monotonicFactory } from "ulid";
 
 const next = monotonicFactory();
 
 export function timeOrderedId(prefix: "ORD" | "TRF" | "ACC" | "RFD", at: Date = new Date()): string {
   return `${prefix}-${next(at.getTime())}`;
-}
-
-const ORDER_ID = /^ORD-[0-9A-HJKMNP-TV-Z]{26}$/;
-
-/** An order id made by us (or exported from us): "ORD-" + a ULID. */
-export function isOrderId(id: string): boolean {
-  return ORDER_ID.test(id) && isValid(id.slice(4));
 }
 
 /**

@@ -223,7 +223,9 @@ describe.each(["grpc", "connect"] as const)("OrderService over %s", (transport) 
       [missing1.customerId, missing1.orderId],
       [missing2.customerId, missing2.orderId],
     ]);
-    const hundred = Array.from({ length: 100 }, (_, i) => (i === 50 ? keyOf(o2) : { customerId: a, orderId: `x${i}` }));
+    const hundred = Array.from({ length: 100 }, (_, i) =>
+      i === 50 ? keyOf(o2) : { customerId: a, orderId: `ORD-01ARZ3NDEKTSV4RRFFQ69G${String(i).padStart(4, "0")}` },
+    );
     const big = await client().unary(O.batchGetOrders, { keys: hundred });
     expect(big.orders).toEqual([o2]);
     expect(big.missing).toHaveLength(99);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Order } from "../../src/domain/orders.js";
-import { isOrderId, orderIdRange, orderIdTime, timeOrderedId } from "../../src/store/ids.js";
+import { isOrderId } from "../../src/domain/orders.js";
+import { orderIdRange, orderIdTime, timeOrderedId } from "../../src/store/ids.js";
 import {
   ORDER_PROJECTION,
   orderFromStored,
@@ -52,6 +53,7 @@ describe("order ids", () => {
     const id = timeOrderedId("ORD", at);
     expect(isOrderId(id)).toBe(true);
     expect(isOrderId("ORD-nope")).toBe(false);
+    expect(isOrderId("ORD-81M85GQ9AMGT6V8NEJMAHGPZ6F")).toBe(false); // time past 48 bits
     expect(orderIdTime(id)).toBe(at.getTime());
     const inside = orderIdRange(at.getTime(), at.getTime());
     expect(id > inside.low && id < inside.high).toBe(true);
