@@ -79,7 +79,9 @@ describe("interop", () => {
 
   it("serves OrderService on both transports: a missing order is NOT_FOUND", async () => {
     for (const client of h().clients) {
-      const f = await failure(() => client.unary(OrderService.method.getOrder, { customerId: "c", orderId: "o" }));
+      const f = await failure(() =>
+        client.unary(OrderService.method.getOrder, { customerId: "c", orderId: "ORD-01ARZ3NDEKTSV4RRFFQ69G5FAV" }),
+      );
       expect(f.code, client.name).toBe(Code.NotFound);
       expect(f.errorInfo?.reason).toBe("ORDER_NOT_FOUND");
     }
