@@ -200,15 +200,16 @@ export function throttled(cause: unknown): DomainError {
 
 /** A batch call's keys were still unprocessed after its last backoff attempt. */
 export function keysUnprocessed(count: number, attempts: number): DomainError {
-  return new DomainError("THROTTLED", `${count} keys stayed unprocessed after ${attempts} attempts; retry later`, {
-    retryAfterMs: THROTTLED_RETRY_MS,
-    metadata: { unprocessed: String(count) },
-  });
+  return unprocessed(count, attempts, "keys");
 }
 
 /** A batch call's writes were still unprocessed after its last backoff attempt. */
 export function writesUnprocessed(count: number, attempts: number): DomainError {
-  return new DomainError("THROTTLED", `${count} writes stayed unprocessed after ${attempts} attempts; retry later`, {
+  return unprocessed(count, attempts, "writes");
+}
+
+function unprocessed(count: number, attempts: number, what: "keys" | "writes"): DomainError {
+  return new DomainError("THROTTLED", `${count} ${what} stayed unprocessed after ${attempts} attempts; retry later`, {
     retryAfterMs: THROTTLED_RETRY_MS,
     metadata: { unprocessed: String(count) },
   });

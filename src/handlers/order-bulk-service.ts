@@ -17,12 +17,12 @@ import type {
   OrderLine as OrderLineMessage,
   Order as OrderMessage,
   OrderService,
-  OrderStatus as OrderStatusEnum,
 } from "../gen/commerce/v1/order_service_pb.js";
 import { orderIdTime } from "../store/ids.js";
 import type { OrderBulkStore } from "../store/order-bulk-store.js";
+import { MAX_STORED_TIME_MS } from "../store/order-mapping.js";
 import { moneyFromProto } from "./convert.js";
-import { addressFromProto, orderToProto, statusEnumName, statusFromProto, timestampFloorMs } from "./order-convert.js";
+import { addressFromProto, orderToProto, statusEnumName, timestampCeilMs, timestampFloorMs } from "./order-convert.js";
 import { totalSegmentsOf, Violations } from "./validate.js";
 
 type BulkMethods = "importOrders" | "scanOrders" | "countOrdersByStatus" | "purgeOrders";
@@ -31,11 +31,6 @@ type BulkMethods = "importOrders" | "scanOrders" | "countOrdersByStatus" | "purg
 export const MAX_IMPORT_BATCH = 100;
 /** Statuses PurgeOrders deletes when the request names none. */
 const DEFAULT_PURGE_STATUSES: readonly OrderStatus[] = ["DELIVERED", "CANCELLED"];
-/** 9999-12-31T23:59:59.999Z: the last instant an ISO-8601 string with a 4-digit year (sortable) holds. */
-const MAX_STORED_MS = 253_402_300_799_999;
-const _COUNTRY_CODE = /^[A-Z]{2}$/;
-
-const STATUS_RULE = "must be a known OrderStatus other than ORDER_STATUS_UNSPECIFIED";
 
 /** Stored times are ISO-8601 with milliseconds: a finer timestamp would not come back as sent. */
 function checkWholeMs(v: Violations, field: string, t: Timestamp | undefined): number | undefined {
@@ -61,15 +56,14 @@ function importedOrder(p: string, o: OrderMessage): Order {
   const idOk = isOrderId(o.orderId);
   v.orderId(`${p}.order_id`, o.orderId);
   const idMs = idOk ? orderIdTime(o.orderId) : 0;
-  v.check(idMs <= MAX_STORED_MS, `${p}.order_id`, "carries a time after 9999-12-31");
+  v.check(idMs <= MAX_STORED_TIME_MS, `${p}.order_id`, "carries a time after 9999-12-31");
   const createdMs = checkWholeMs(v, `${p}.created_at`, o.createdAt);
   if (idOk && createdMs !== undefined) {
     v.check(createdMs === idMs, `${p}.created_at`, "must be the time the order_id carries, or unset");
   }
   const updatedMs = checkWholeMs(v, `${p}.updated_at`, o.updatedAt);
   if (idOk && updatedMs !== undefined) v.check(updatedMs >= idMs, `${p}.updated_at`, "must not be before created_at");
-  const status = statusFromProto(o.status);
-  v.check(status !== undefined, `${p}.status`, STATUS_RULE);
+  const status = v.orderStatus(`${p}.status`, o.status, true);
   v.check(o.version >= 0n, `${p}.version`, "must be at least 1 (0 means 1)");
 
   const total = moneyFromProto(o.total);
@@ -150,13 +144,6 @@ async function* validatedBatches(requests: AsyncIterable<ImportOrdersRequest>): 
   }
 }
 
-function statusFilter(v: Violations, field: string, status: OrderStatusEnum): OrderStatus | undefined {
-  if (status === 0) return undefined;
-  const known = statusFromProto(status);
-  v.check(known !== undefined, field, `unknown OrderStatus ${status}`);
-  return known;
-}
-
 export function createOrderBulkHandlers(bulk: OrderBulkStore): Pick<ServiceImpl<typeof OrderService>, BulkMethods> {
   return {
     async importOrders(requests, ctx) {
@@ -166,7 +153,7 @@ export function createOrderBulkHandlers(bulk: OrderBulkStore): Pick<ServiceImpl<
     async *scanOrders(req, ctx) {
       const v = new Violations();
       const totalSegments = v.totalSegments("total_segments", req.totalSegments);
-      const status = statusFilter(v, "status", req.status);
+      const status = v.orderStatus("status", req.status, false);
       const minTotal: Money | undefined = moneyFromProto(req.minTotal);
       if (minTotal !== undefined) v.money("min_total", minTotal, {});
       v.done();
@@ -191,15 +178,12 @@ export function createOrderBulkHandlers(bulk: OrderBulkStore): Pick<ServiceImpl<
       );
       const statuses = new Set<OrderStatus>();
       for (const [i, s] of req.statuses.entries()) {
-        const known = statusFromProto(s);
-        v.check(known !== undefined, `statuses[${i}]`, STATUS_RULE);
+        const known = v.orderStatus(`statuses[${i}]`, s, true);
         if (known !== undefined) statuses.add(known);
       }
       v.done();
-      const before = req.createdBefore!;
-      // Strictly before: a bound on a whole millisecond excludes that millisecond.
-      const floorMs = timestampFloorMs(before)!;
-      const lastMs = before.nanos % 1_000_000 === 0 ? floorMs - 1 : floorMs;
+      // Strictly before: the last whole millisecond before the bound.
+      const lastMs = timestampCeilMs(req.createdBefore)! - 1;
       if (lastMs < 0) return { deleted: 0n };
       const deleted = await bulk.purgeOrders(
         {

@@ -63,6 +63,12 @@ export function refundToProto(r: Refund): RefundMessage {
   });
 }
 
+/** A Timestamp as epoch ms, rounded up; undefined when unset. */
+export function timestampCeilMs(t: Timestamp | undefined): number | undefined {
+  const floor = timestampFloorMs(t);
+  return floor === undefined ? undefined : floor + (t!.nanos % 1_000_000 === 0 ? 0 : 1);
+}
+
 /** A Timestamp as epoch ms, rounded down; undefined when unset. */
 export function timestampFloorMs(t: Timestamp | undefined): number | undefined {
   if (t === undefined) return undefined;

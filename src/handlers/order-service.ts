@@ -4,16 +4,12 @@
  */
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { MAX_LINE_QUANTITY, MAX_ORDER_LINES, type OrderKey, type OrderStatus } from "../domain/orders.js";
-import type {
-  OrderLine as LineMessage,
-  OrderService,
-  OrderStatus as OrderStatusEnum,
-} from "../gen/commerce/v1/order_service_pb.js";
+import { MAX_LINE_QUANTITY, MAX_ORDER_LINES, type OrderKey } from "../domain/orders.js";
+import type { OrderLine as LineMessage, OrderService } from "../gen/commerce/v1/order_service_pb.js";
 import type { OrderBulkStore } from "../store/order-bulk-store.js";
 import type { CreatedWithin, OrderStore } from "../store/order-store.js";
 import { createOrderBulkHandlers } from "./order-bulk-service.js";
-import { addressFromProto, orderToProto, refundToProto, statusFromProto, timestampFloorMs } from "./order-convert.js";
+import { addressFromProto, orderToProto, refundToProto, timestampCeilMs } from "./order-convert.js";
 import { Violations } from "./validate.js";
 
 export const MAX_BATCH_GET_ORDERS = 100;
@@ -36,22 +32,6 @@ function checkLine(v: Violations, field: string, line: LineMessage): Violations 
 }
 
 /**
- * A status field: `required` refuses UNSPECIFIED; an enum number the API does not define is
- * always refused (proto3 enums are open, so any int32 can arrive).
- */
-function checkStatus(
-  v: Violations,
-  field: string,
-  status: OrderStatusEnum,
-  required: boolean,
-): OrderStatus | undefined {
-  const known = statusFromProto(status);
-  if (status === 0) v.check(!required, field, "is required");
-  else v.check(known !== undefined, field, `unknown status ${status}`);
-  return known;
-}
-
-/**
  * created_after (inclusive) / created_before (exclusive) as inclusive ms bounds. Stored times
  * have millisecond precision: at or after t means from ceil(t); before t means up to
  * ceil(t) − 1 ms.
@@ -68,11 +48,6 @@ function createdWithin(v: Violations, after: Timestamp | undefined, before: Time
     );
   }
   return { fromMs: afterMs, toMs: beforeMs === undefined ? undefined : beforeMs - 1 };
-}
-
-function timestampCeilMs(t: Timestamp | undefined): number | undefined {
-  const floor = timestampFloorMs(t);
-  return floor === undefined ? undefined : floor + (t!.nanos % 1_000_000 === 0 ? 0 : 1);
 }
 
 export function createOrderService(
@@ -129,7 +104,7 @@ export function createOrderService(
     async listOrders(req, ctx) {
       const v = new Violations().id("customer_id", req.customerId);
       const pageSize = v.pageSize("page_size", req.pageSize);
-      const status = checkStatus(v, "status", req.status, false);
+      const status = v.orderStatus("status", req.status, false);
       const created = createdWithin(v, req.createdAfter, req.createdBefore);
       v.done();
       const page = await orders.listOrders(
@@ -149,7 +124,7 @@ export function createOrderService(
     async listOrdersByStatus(req, ctx) {
       const v = new Violations();
       const pageSize = v.pageSize("page_size", req.pageSize);
-      const status = checkStatus(v, "status", req.status, true);
+      const status = v.orderStatus("status", req.status, true);
       const created = createdWithin(v, req.createdAfter, req.createdBefore);
       v.done();
       const page = await orders.listOrdersByStatus(
@@ -161,7 +136,7 @@ export function createOrderService(
 
     async updateOrderStatus(req, ctx) {
       const v = checkKey(new Violations(), req);
-      const status = checkStatus(v, "status", req.status, true);
+      const status = v.orderStatus("status", req.status, true);
       v.expectedVersion("expected_version", req.expectedVersion).done();
       const order = await orders.updateOrderStatus(req, status!, req.expectedVersion, ctx.signal);
       return { order: orderToProto(order) };

@@ -6,8 +6,10 @@
 
 import { type FieldViolation, invalidFields } from "../domain/errors.js";
 import { type Money, moneyViolations } from "../domain/money.js";
-import { isOrderId, ORDER_ID_RULE } from "../domain/orders.js";
+import { isOrderId, ORDER_ID_RULE, type OrderStatus } from "../domain/orders.js";
+import { OrderStatus as OrderStatusEnum } from "../gen/commerce/v1/order_service_pb.js";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../store/page-token.js";
+import { statusFromProto } from "./order-convert.js";
 
 export const ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const ID_RULE = "must be 1-64 characters of [A-Za-z0-9._-]";
@@ -112,6 +114,21 @@ export class Violations {
       .text(`${field}.region`, a.region, 0, 100)
       .text(`${field}.postal_code`, a.postalCode, 0, 20)
       .check(COUNTRY_CODE.test(a.countryCode), `${field}.country_code`, "must be two letters A-Z (ISO 3166-1 alpha-2)");
+  }
+
+  /**
+   * An OrderStatus field: `required` refuses UNSPECIFIED (otherwise it means "any": undefined);
+   * an enum number the API does not define is always refused (proto3 enums are open, so any
+   * int32 can arrive).
+   */
+  orderStatus(field: string, value: OrderStatusEnum, required: boolean): OrderStatus | undefined {
+    if (value === OrderStatusEnum.UNSPECIFIED) {
+      this.check(!required, field, "is required");
+      return undefined;
+    }
+    const known = statusFromProto(value);
+    this.check(known !== undefined, field, `unknown OrderStatus ${value}`);
+    return known;
   }
 
   /** Throws INVALID_FIELD listing every violation, if any. */

@@ -31,6 +31,28 @@ export function fullJitterDelay(attempt: number, baseMs: number, maxMs = BATCH_B
   return Math.floor(Math.random() * Math.min(maxMs, baseMs * 2 ** attempt));
 }
 
+/**
+ * Sends `items` until DynamoDB has processed every one: `send` answers what it left
+ * unprocessed, which is sent again after a full-jitter backoff, at most `attempts` tries in
+ * all; then `gaveUp` says how many were left.
+ */
+async function untilProcessed<T>(
+  items: readonly T[],
+  backoff: BackoffOptions,
+  signal: AbortSignal | undefined,
+  send: (pending: readonly T[]) => Promise<readonly T[]>,
+  gaveUp: (count: number, attempts: number) => Error,
+): Promise<void> {
+  const attempts = backoff.attempts ?? BATCH_BACKOFF.attempts;
+  const baseMs = backoff.baseMs ?? BATCH_BACKOFF.baseMs;
+  let pending = items;
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt >= attempts) throw gaveUp(pending.length, attempts);
+    if (attempt > 0) await sleep(fullJitterDelay(attempt, baseMs), undefined, signal ? { signal } : {});
+    pending = await send(pending);
+  }
+}
+
 export async function batchGet(
   client: StoreClient,
   table: string,
@@ -38,25 +60,24 @@ export async function batchGet(
   signal?: AbortSignal,
   backoff: BackoffOptions = {},
 ): Promise<Record<string, unknown>[]> {
-  const attempts = backoff.attempts ?? BATCH_BACKOFF.attempts;
-  const baseMs = backoff.baseMs ?? BATCH_BACKOFF.baseMs;
   const found: Record<string, unknown>[] = [];
   for (const group of chunk(keys, BATCH_GET_LIMIT)) {
-    let pending: Record<string, unknown>[] = group;
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= attempts) {
-        throw keysUnprocessed(pending.length, attempts);
-      }
-      if (attempt > 0) await sleep(fullJitterDelay(attempt, baseMs), undefined, signal ? { signal } : {});
-      const out = await client.call((doc) =>
-        doc.send(
-          new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
-          withSignal(signal),
-        ),
-      );
-      found.push(...(out.Responses?.[table] ?? []));
-      pending = (out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
-    }
+    await untilProcessed(
+      group,
+      backoff,
+      signal,
+      async (pending) => {
+        const out = await client.call((doc) =>
+          doc.send(
+            new BatchGetCommand({ RequestItems: { [table]: { Keys: [...pending], ConsistentRead: true } } }),
+            withSignal(signal),
+          ),
+        );
+        found.push(...(out.Responses?.[table] ?? []));
+        return (out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+      },
+      keysUnprocessed,
+    );
   }
   return found;
 }
@@ -79,17 +100,18 @@ export async function batchWrite(
   signal?: AbortSignal,
   backoff: BackoffOptions = {},
 ): Promise<void> {
-  const attempts = backoff.attempts ?? BATCH_BACKOFF.attempts;
-  const baseMs = backoff.baseMs ?? BATCH_BACKOFF.baseMs;
   for (const group of chunk(writes, BATCH_WRITE_LIMIT)) {
-    let pending: readonly BatchWrite[] = group;
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt >= attempts) throw writesUnprocessed(pending.length, attempts);
-      if (attempt > 0) await sleep(fullJitterDelay(attempt, baseMs), undefined, signal ? { signal } : {});
-      const out = await client.call((doc) =>
-        doc.send(new BatchWriteCommand({ RequestItems: { [table]: [...pending] } }), withSignal(signal)),
-      );
-      pending = (out.UnprocessedItems?.[table] as BatchWrite[] | undefined) ?? [];
-    }
+    await untilProcessed(
+      group,
+      backoff,
+      signal,
+      async (pending) => {
+        const out = await client.call((doc) =>
+          doc.send(new BatchWriteCommand({ RequestItems: { [table]: [...pending] } }), withSignal(signal)),
+        );
+        return (out.UnprocessedItems?.[table] as BatchWrite[] | undefined) ?? [];
+      },
+      writesUnprocessed,
+    );
   }
 }

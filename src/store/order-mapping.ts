@@ -19,6 +19,9 @@ import {
 import { readBigInt, readMoney, readString, type Stored } from "./attributes.js";
 import type { ProjectionAllowList } from "./projection.js";
 
+/** 9999-12-31T23:59:59.999Z: the last instant an ISO-8601 string with a 4-digit year (sortable) holds. */
+export const MAX_STORED_TIME_MS = 253_402_300_799_999;
+
 /** Order proto field → the attributes holding it (read_mask). */
 export const ORDER_PROJECTION: ProjectionAllowList = {
   customer_id: ["customer_id"],

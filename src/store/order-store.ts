@@ -46,6 +46,7 @@ import { createKeyLock } from "./key-lock.js";
 import {
   decimal,
   linesToStored,
+  MAX_STORED_TIME_MS,
   ORDER_KEY_ATTRIBUTES,
   ORDER_PROJECTION,
   orderFromStored,
@@ -93,8 +94,6 @@ export interface ListOrdersByStatusQuery {
   pageToken: string;
 }
 
-/** The largest time an ISO-8601 string of ours sorts correctly up to (9999-12-31T23:59:59.999Z). */
-const MAX_ISO_MS = 253_402_300_799_999;
 /** The largest time a ULID carries (48 bits of ms). */
 const MAX_ULID_MS = 2 ** 48 - 1;
 
@@ -522,7 +521,7 @@ export function createOrderStore(options: OrderStoreOptions) {
     /** Orders in one status by creation time, from the StatusIndex GSI (eventually consistent). */
     async listOrdersByStatus(q: ListOrdersByStatusQuery, signal?: AbortSignal): Promise<Page<Order>> {
       const fromMs = Math.max(0, q.created.fromMs ?? 0);
-      const toMs = Math.min(MAX_ISO_MS, q.created.toMs ?? MAX_ISO_MS);
+      const toMs = Math.min(MAX_STORED_TIME_MS, q.created.toMs ?? MAX_STORED_TIME_MS);
       if (fromMs > toMs) return { items: [], nextPageToken: "" };
       return ordersPage(
         {
