@@ -17,6 +17,7 @@ import { setTrailerStatus } from "./connect-internals.js";
 import { encode } from "./grpc-service-definition.js";
 import { headersFromMetadata, metadataFromHeaders } from "./metadata.js";
 import { type AnyMethodImpl, withUnimplemented } from "./registration.js";
+import { undecodableMessage } from "./request-faults.js";
 
 export interface CallSettings {
   /** Cap on a call's deadline, in ms (GrpcServerOptions.maxTimeoutMs). */
@@ -94,13 +95,7 @@ function decode<Desc extends DescMessage>(schema: Desc, bytes: Uint8Array): Mess
   try {
     return fromBinary(schema, bytes);
   } catch (err) {
-    throw new ConnectError(
-      `invalid request: cannot decode ${schema.typeName}`,
-      Code.InvalidArgument,
-      undefined,
-      undefined,
-      err,
-    );
+    throw undecodableMessage(schema, err);
   }
 }
 
