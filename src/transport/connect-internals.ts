@@ -12,17 +12,29 @@
  *   connectNodeAdapter with a hook in front of each handler. Every HTTP test in
  *   test/transport/grpc-adapter.test.ts; http-errors.test.ts pins that the first throws
  *   synchronously for a request without Host.
- * - readAllBytes, createAsyncIterable, codeToHttpStatus, errorToJsonBytes: the
- *   undecodable-binary check in http.ts reads the body and answers a Connect error
- *   itself. grpc-adapter.test.ts, "answers INVALID_ARGUMENT to undecodable binary".
+ * - readAllBytes, transformSplitEnvelope, encodeEnvelope, compressedFlag, endStreamFlag,
+ *   trailerFlag, the three protocols' parseContentType and encoding header names:
+ *   request-check.ts reads each
+ *   request message as connect will, before it does. test/transport/unreadable-requests.test.ts.
  */
 export {
-  createAsyncIterable,
+  compressedFlag,
+  encodeEnvelope,
   readAllBytes,
+  transformSplitEnvelope,
   type UniversalHandler,
   type UniversalServerRequest,
-  type UniversalServerResponse,
 } from "@connectrpc/connect/protocol";
-export { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
-export { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+export {
+  endStreamFlag,
+  headerStreamEncoding as headerConnectStreamEncoding,
+  headerUnaryEncoding as headerConnectUnaryEncoding,
+  parseContentType as parseConnectContentType,
+} from "@connectrpc/connect/protocol-connect";
+export {
+  headerEncoding as headerGrpcEncoding,
+  parseContentType as parseGrpcContentType,
+  setTrailerStatus,
+} from "@connectrpc/connect/protocol-grpc";
+export { parseContentType as parseGrpcWebContentType, trailerFlag } from "@connectrpc/connect/protocol-grpc-web";
 export { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";

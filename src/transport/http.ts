@@ -10,24 +10,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:https";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
-import { fromBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError, createConnectRouter, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
-  Code,
-  ConnectError,
-  createConnectRouter,
-  createHandlerContext,
-  type HandlerContext,
-  type ServiceImpl,
-} from "@connectrpc/connect";
-import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
-import {
-  codeToHttpStatus,
-  createAsyncIterable,
-  errorToJsonBytes,
-  readAllBytes,
-  type UniversalHandler,
   type UniversalServerRequest,
-  type UniversalServerResponse,
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "./connect-internals.js";
@@ -38,6 +23,7 @@ import {
   type ServiceRegistration,
   withUnimplemented,
 } from "./registration.js";
+import { checkRequests, requestCompressions } from "./request-check.js";
 import type { ServerTls } from "./tls.js";
 
 export interface HttpServerOptions {
@@ -85,17 +71,16 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     grpc: true,
     readMaxBytes,
     writeMaxBytes: options.writeMaxBytes ?? defaultMaxMessageBytes,
-    acceptCompression: [compressionGzip, compressionBrotli],
+    acceptCompression: [...requestCompressions],
   });
   const capMs = options.maxTimeoutMs ?? defaultMaxTimeoutMs;
   for (const { service, impl } of options.services) {
     router.service(service, capDeadlines(withUnimplemented(service, impl), capMs));
   }
   // What connectNodeAdapter does (path → handler, universal request/response), with each
-  // handler behind rejectUndecodableProto.
-  const handlers = new Map(
-    router.handlers.map((h) => [h.requestPath, rejectUndecodableProto(h, readMaxBytes, options.onUndecodable)]),
-  );
+  // handler behind checkRequests: a request connect cannot read is INVALID_ARGUMENT.
+  const check = { readMaxBytes, compressions: requestCompressions, onUndecodable: options.onUndecodable };
+  const handlers = new Map(router.handlers.map((h) => [h.requestPath, checkRequests(h, check)]));
   const onError = options.onError ?? reportToStderr;
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const uHandler = handlers.get(req.url?.split("?", 2)[0] ?? "");
@@ -133,71 +118,6 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
     },
     handler,
   );
-}
-
-/**
- * connect 2.2.0 (as 2.1) answers an undecodable *binary* request with INTERNAL ("parse
- * binary: ..."; rechecked by removing this check: HTTP 500): its createBinarySerialization
- * hard-codes Code.Internal for parse failures, which it shares with the client side (JSON
- * parse failures are INVALID_ARGUMENT). No upstream issue was found. The gRPC port says INVALID_ARGUMENT, and the two ports must agree, so
- * a unary Connect request in the binary format (application/proto, uncompressed) is
- * decoded here first; a body that is not a valid message is answered INVALID_ARGUMENT
- * before connect sees it. Other framings (gRPC-Web envelopes, compressed bodies) go
- * straight to connect. Pinned by test/transport/grpc-adapter.test.ts.
- */
-function rejectUndecodableProto(
-  uHandler: UniversalHandler,
-  readMaxBytes: number,
-  onUndecodable: HttpServerOptions["onUndecodable"],
-): UniversalHandler {
-  if (uHandler.method.methodKind !== "unary") return uHandler;
-  const refuse = (req: UniversalServerRequest, error: ConnectError): UniversalServerResponse => {
-    const ctx = createHandlerContext({
-      service: uHandler.service,
-      method: uHandler.method,
-      protocolName: "connect",
-      requestMethod: req.method,
-      url: req.url,
-      requestHeader: req.header,
-    });
-    onUndecodable?.(uHandler.method, ctx, error);
-    return connectErrorResponse(error);
-  };
-  const checked = async (req: UniversalServerRequest): Promise<UniversalServerResponse> => {
-    const type = req.header.get("content-type") ?? "";
-    if (!/^application\/proto\s*(;|$)/i.test(type) || req.header.has("content-encoding") || !isByteStream(req.body)) {
-      return uHandler(req);
-    }
-    let bytes: Uint8Array;
-    try {
-      bytes = await readAllBytes(req.body, readMaxBytes, req.header.get("content-length"));
-    } catch (err) {
-      return refuse(req, ConnectError.from(err, Code.InvalidArgument)); // over readMaxBytes, cut short
-    }
-    try {
-      fromBinary(uHandler.method.input, bytes);
-    } catch {
-      return refuse(
-        req,
-        new ConnectError(`invalid request: cannot decode ${uHandler.method.input.typeName}`, Code.InvalidArgument),
-      );
-    }
-    return uHandler({ ...req, body: createAsyncIterable([bytes]) });
-  };
-  return Object.assign(checked, uHandler);
-}
-
-/** A unary Connect error response: HTTP status from the code, the error as JSON. */
-function connectErrorResponse(error: ConnectError): UniversalServerResponse {
-  return {
-    status: codeToHttpStatus(error.code),
-    header: new Headers({ "content-type": "application/json" }),
-    body: createAsyncIterable([errorToJsonBytes(error, {})]),
-  };
-}
-
-function isByteStream(body: unknown): body is AsyncIterable<Uint8Array> {
-  return typeof body === "object" && body !== null && Symbol.asyncIterator in body;
 }
 
 /**
