@@ -10,6 +10,7 @@ import type { ConnectError, HandlerContext } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import { createServiceHandlers } from "./grpc-call.js";
+import { clientFaultStatuses } from "./grpc-client-faults.js";
 import { rawServiceDefinition } from "./grpc-service-definition.js";
 import { createReflectionServices, createServiceRegistry } from "./reflection.js";
 import { defaultMaxMessageBytes, defaultMaxTimeoutMs, type ServiceRegistration } from "./registration.js";
@@ -62,6 +63,8 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   const server = new grpc.Server({
     "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? defaultMaxMessageBytes,
     "grpc.max_send_message_length": options.maxSendMessageBytes ?? defaultMaxMessageBytes,
+    // First: it must see grpc-js's own base call (grpc-client-faults.ts says why).
+    interceptors: [clientFaultStatuses],
   });
   const settings = { maxTimeoutMs: options.maxTimeoutMs ?? defaultMaxTimeoutMs, onUndecodable: options.onUndecodable };
   const reflection = createReflectionServices(
