@@ -18,6 +18,8 @@ export interface Transports {
   httpServer: HttpServer;
   /** A grpc-js client of `clientFor`, with one method per RPC (by localName). */
   grpcClient: GenericGrpcClient;
+  /** host:port of the gRPC server, for clients of other services or raw calls. */
+  grpcAddress: string;
   httpUrl: string;
   stop(): Promise<void>;
 }
@@ -25,18 +27,29 @@ export interface Transports {
 export async function startTransports(
   services: ServiceRegistration[],
   clientFor: DescService,
-  options: { maxTimeoutMs?: number } = {},
+  options: { maxTimeoutMs?: number; maxMessageBytes?: number } = {},
 ): Promise<Transports> {
-  const grpcServer = createGrpcServer({ services, ...options });
+  const { maxTimeoutMs, maxMessageBytes } = options;
+  const grpcServer = createGrpcServer({
+    services,
+    ...(maxTimeoutMs === undefined ? {} : { maxTimeoutMs }),
+    ...(maxMessageBytes === undefined ? {} : { maxReceiveMessageBytes: maxMessageBytes }),
+  });
   const grpcPort = await listenGrpc(grpcServer.server, "127.0.0.1", 0);
+  const grpcAddress = `127.0.0.1:${grpcPort}`;
   const Client = grpc.makeGenericClientConstructor(createGrpcServiceDefinition(clientFor), clientFor.name);
-  const grpcClient = new Client(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
-  const httpServer = createHttpServer({ services, ...options }) as HttpServer;
+  const grpcClient = new Client(grpcAddress, grpc.credentials.createInsecure());
+  const httpServer = createHttpServer({
+    services,
+    ...(maxTimeoutMs === undefined ? {} : { maxTimeoutMs }),
+    ...(maxMessageBytes === undefined ? {} : { readMaxBytes: maxMessageBytes }),
+  }) as HttpServer;
   const httpUrl = `http://127.0.0.1:${await listenHttp(httpServer, "127.0.0.1", 0)}`;
   return {
     grpcServer,
     httpServer,
     grpcClient,
+    grpcAddress,
     httpUrl,
     async stop() {
       grpcClient.close();
