@@ -4,22 +4,28 @@
  * - a message that does not decompress with its grpc-encoding: grpc-js says INTERNAL
  *   "Failed to decompress message" (server-interceptors.js, decompressMessage);
  * - a grpc-timeout header that does not parse: INTERNAL "Invalid grpc-timeout value";
- * - a unary or server-streaming call with no request message (or one cut short) or two:
- *   UNIMPLEMENTED "Received no / a second request message" (server.js).
+ * - a unary or server-streaming call with no request message or two: UNIMPLEMENTED
+ *   "Received no / a second request message" (server.js);
+ * - a body that ends inside a message: grpc-js drops the partial message without a word
+ *   (its StreamDecoder keeps it pending; the half-close still arrives), so a client
+ *   stream cut short would succeed with its last message silently missing. Refused here
+ *   as the HTTP port refuses it (compare grpc/grpc-node#2065, where the maintainer agrees
+ *   such a call should fail).
  * Upstream: grpc/grpc-node#2767 collects grpc-js's compression status codes.
  *
  * grpc-js has no public hook for the first two: its base call sends them to the stream
- * itself (`this.sendStatus`), below every interceptor. So this relies on two grpc-js
- * 1.14 internals, and on nothing else: the first interceptor receives that base call
- * (getServerInterceptingCall), and the base call's own failures go through its
- * `sendStatus` method, which an own property on the instance replaces. It must stay the
+ * itself (`this.sendStatus`), below every interceptor, and the last needs its decoder's
+ * state. So this relies on three grpc-js 1.14 internals, and on nothing else: the first
+ * interceptor receives that base call (getServerInterceptingCall); the base call's own
+ * failures go through its `sendStatus` method, which an own property on the instance
+ * replaces; its `decoder.readState` is 0 (NO_DATA) between messages. It must stay the
  * first interceptor of the server (grpc.ts); server credentials that add interceptors
  * would come before it (none are used). Statuses are recognised by grpc-js's wording, so
  * a grpc-js upgrade that rewords them leaves them as grpc-js sends them:
  * test/transport/unreadable-requests.test.ts fails then.
  */
 import * as grpc from "@grpc/grpc-js";
-import { notOneMessage, undecompressableMessage } from "./request-faults.js";
+import { incompleteEnvelope, notOneMessage, undecompressableMessage } from "./request-faults.js";
 
 type Status = Parameters<grpc.ServerInterceptingCallInterface["sendStatus"]>[0];
 
@@ -39,8 +45,28 @@ function asClientFault(status: Status, path: string): Status | undefined {
   return undefined;
 }
 
+/** grpc-js's base call, as far as this module reads it. */
+interface BaseCall {
+  decoder?: { readState?: unknown };
+}
+
+/** True when the request body ended inside a message (the decoder holds part of one). */
+function endsInsideMessage(call: grpc.ServerInterceptingCallInterface): boolean {
+  const state = (call as BaseCall).decoder?.readState;
+  return state !== undefined && state !== 0;
+}
+
 export const clientFaultStatuses: grpc.ServerInterceptor = (method, call) => {
   const send = call.sendStatus.bind(call);
   call.sendStatus = (status) => send(asClientFault(status, method.path) ?? status);
-  return new grpc.ServerInterceptingCall(call);
+  return new grpc.ServerInterceptingCall(call, {
+    start: (next) =>
+      next({
+        onReceiveHalfClose: (halfClose) => {
+          if (!endsInsideMessage(call)) return halfClose();
+          const refusal = incompleteEnvelope();
+          call.sendStatus({ code: grpc.status.INVALID_ARGUMENT, details: refusal.rawMessage });
+        },
+      }),
+  });
 };

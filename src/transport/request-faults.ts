@@ -44,3 +44,11 @@ export function compressedWithoutEncoding(): ConnectError {
 export function notOneMessage(path: string): ConnectError {
   return new ConnectError(`invalid request: ${path} takes exactly one request message`, Code.InvalidArgument);
 }
+
+/**
+ * The body ends inside an envelope (its length prefix promised more). connect's own
+ * wording for it (transformSplitEnvelope), so both ports say the same.
+ */
+export function incompleteEnvelope(): ConnectError {
+  return new ConnectError("protocol error: incomplete envelope", Code.InvalidArgument);
+}

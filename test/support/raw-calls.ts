@@ -8,13 +8,42 @@
  */
 import http from "node:http";
 import http2 from "node:http2";
+import { createRegistry, fromBinary } from "@bufbuild/protobuf";
+import { anyUnpack } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
+import { type ErrorInfo, ErrorInfoSchema } from "../../src/gen/google/rpc/error_details_pb.js";
+import { StatusSchema } from "../../src/gen/google/rpc/status_pb.js";
 
 /** What came back. `code` is the gRPC status (0 OK); undefined when the answer carries none (e.g. HTTP 415). */
 export interface RawAnswer {
   httpStatus: number;
   code: number | undefined;
   message: string;
+  /** The google.rpc.ErrorInfo detail, when the answer carries one. */
+  errorInfo?: ErrorInfo | undefined;
+}
+
+const registry = createRegistry(ErrorInfoSchema);
+
+/** ErrorInfo out of a google.rpc.Status (grpc-status-details-bin, base64). */
+function errorInfoOfStatus(base64: string | undefined): ErrorInfo | undefined {
+  if (base64 === undefined) return undefined;
+  for (const any of fromBinary(StatusSchema, Buffer.from(base64, "base64")).details) {
+    const detail = anyUnpack(any, registry);
+    if (detail?.$typeName === "google.rpc.ErrorInfo") return detail as ErrorInfo;
+  }
+  return undefined;
+}
+
+/** ErrorInfo out of a Connect JSON error's details ({type, value: base64}). */
+function errorInfoOfJson(details: unknown): ErrorInfo | undefined {
+  if (!Array.isArray(details)) return undefined;
+  for (const d of details as Array<{ type?: string; value?: string }>) {
+    if (d.type === "google.rpc.ErrorInfo" && d.value !== undefined) {
+      return fromBinary(ErrorInfoSchema, Buffer.from(d.value, "base64"));
+    }
+  }
+  return undefined;
 }
 
 /** A gRPC / Connect / gRPC-Web envelope: flags, 4-byte big-endian length (the claimed one, if given), data. */
@@ -37,10 +66,12 @@ function grpcStatusFrom(fields: Record<string, string | string[] | undefined>): 
   const status = fields["grpc-status"];
   if (status === undefined) return undefined;
   const message = fields["grpc-message"];
+  const details = fields["grpc-status-details-bin"];
   return {
     httpStatus: 200,
     code: Number(status),
     message: decodeURIComponent(typeof message === "string" ? message : ""),
+    errorInfo: errorInfoOfStatus(typeof details === "string" ? details : undefined),
   };
 }
 
@@ -61,6 +92,21 @@ function* envelopesOf(body: Buffer): Generator<{ flags: number; data: Buffer }> 
     yield { flags: body[at]!, data: body.subarray(at + 5, at + 5 + length) };
     at += 5 + length;
   }
+}
+
+interface ConnectJsonError {
+  code?: string;
+  message?: string;
+  details?: unknown;
+}
+
+function fromConnectJson(httpStatus: number, error: ConnectJsonError): RawAnswer {
+  return {
+    httpStatus,
+    code: codeFromName(error.code),
+    message: error.message ?? "",
+    errorInfo: errorInfoOfJson(error.details),
+  };
 }
 
 function answerOf(
@@ -84,17 +130,16 @@ function answerOf(
   if (/^application\/connect\+/.test(type)) {
     for (const { flags, data } of envelopesOf(body)) {
       if ((flags & 0x02) !== 0) {
-        const end = JSON.parse(data.toString("utf8")) as { error?: { code?: string; message?: string } };
+        const end = JSON.parse(data.toString("utf8")) as { error?: ConnectJsonError };
         if (end.error === undefined) return { httpStatus, code: 0, message: "" };
-        return { httpStatus, code: codeFromName(end.error.code), message: end.error.message ?? "" };
+        return fromConnectJson(httpStatus, end.error);
       }
     }
     return { httpStatus, code: undefined, message: "Connect stream without an end-stream message" };
   }
   if (httpStatus === 200) return { httpStatus, code: 0, message: "" };
   if (/^application\/json/.test(type)) {
-    const error = JSON.parse(body.toString("utf8")) as { code?: string; message?: string };
-    return { httpStatus, code: codeFromName(error.code), message: error.message ?? "" };
+    return fromConnectJson(httpStatus, JSON.parse(body.toString("utf8")) as ConnectJsonError);
   }
   return { httpStatus, code: undefined, message: body.toString("utf8").slice(0, 200) };
 }
@@ -107,7 +152,8 @@ export function postHttp(
   body: Uint8Array,
 ): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
-    const req = http.request(`${baseUrl}${path}`, { method: "POST", headers }, (res) => {
+    // A connection per request: the server may close one whose body it did not read.
+    const req = http.request(`${baseUrl}${path}`, { method: "POST", headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => resolve(answerOf(res.statusCode ?? 0, res.headers, Buffer.concat(chunks), res.trailers)));

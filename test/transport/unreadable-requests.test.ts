@@ -64,6 +64,7 @@ const bomb = gzipSync(new Uint8Array(MAX * 4)); // small on the wire, over the l
 
 const undecodable = (type: string) => `invalid request: cannot decode ${type}`;
 const undecompressable = "invalid request: the message does not decompress";
+const incomplete = "protocol error: incomplete envelope";
 const notOne = (path: string) => `invalid request: ${path.slice(1)} takes exactly one request message`;
 
 interface Case {
@@ -215,6 +216,15 @@ const httpCases: Case[] = [
     headers: GRPC_WEB,
     body: envelope(0, valid).subarray(0, 4),
     code: Code.InvalidArgument,
+    message: incomplete,
+  },
+  {
+    name: "gRPC-Web: client stream, last message cut short",
+    path: IMPORT,
+    headers: GRPC_WEB,
+    body: Buffer.concat([envelope(0, validImport), envelope(0, valid).subarray(0, 6)]),
+    code: Code.InvalidArgument,
+    message: incomplete,
   },
   {
     name: "gRPC-Web: length prefix past the body",
@@ -379,7 +389,15 @@ const grpcCases: Case[] = [
     headers: {},
     body: envelope(0, valid).subarray(0, 4),
     code: Code.InvalidArgument,
-    message: notOne(GET_ITEM),
+    message: incomplete,
+  },
+  {
+    name: "client stream, last message cut short",
+    path: IMPORT,
+    headers: {},
+    body: Buffer.concat([envelope(0, validImport), envelope(0, valid).subarray(0, 6)]),
+    code: Code.InvalidArgument,
+    message: incomplete,
   },
   {
     name: "length prefix over the limit",
