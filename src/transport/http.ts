@@ -99,7 +99,14 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       return;
     }
     uHandler(uReq)
-      .then((uRes) => universalResponseToNodeResponse(uRes, res))
+      .then((uRes) => {
+        // Answered before the request body was read to its end (refused for its size, or
+        // for a bad first message while the client still sends): node:http does not read
+        // the rest, so this connection cannot carry another request. Say so, or the
+        // client reuses it and its next request fails with ECONNRESET.
+        if (!req.complete) res.setHeader("Connection", "close");
+        return universalResponseToNodeResponse(uRes, res);
+      })
       .catch((reason: unknown) => {
         // Aborted: the client went away mid-response, nothing to report (connect's own
         // node adapter skips it too). Anything else failed after the handler returned,

@@ -11,7 +11,8 @@
  */
 import { brotliCompressSync, gzipSync } from "node:zlib";
 import { create, toBinary } from "@bufbuild/protobuf";
-import { Code } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   GetItemRequestSchema,
@@ -455,5 +456,29 @@ describe("the HTTP port", () => {
 describe("the gRPC port", () => {
   it.each(grpcCases)("$name", async (c) => {
     expectAnswer(await postGrpc(grpcAddress, c.path, c.headers, c.body), c);
+  });
+});
+
+describe("a connection after a request refused before its body was read", () => {
+  it("is not reused: the client's next call succeeds (no ECONNRESET)", async () => {
+    // Default limits (4 MiB) and a body well over them; connect-node over HTTP/1.1 keeps
+    // connections alive and reuses them.
+    const plain = await startTransports(services, InventoryService);
+    try {
+      const client = createClient(
+        InventoryService,
+        createConnectTransport({ baseUrl: plain.httpUrl, httpVersion: "1.1" }),
+      );
+      for (let i = 0; i < 3; i++) {
+        const refused = await client.getItem({ sku: "x".repeat(5 * 1024 * 1024) }).then(
+          () => undefined,
+          (e: unknown) => ConnectError.from(e),
+        );
+        expect(refused?.code).toBe(Code.ResourceExhausted);
+        expect((await client.getItem({ sku: "a" })).item?.sku).toBe("a");
+      }
+    } finally {
+      await plain.stop();
+    }
   });
 });
