@@ -125,8 +125,7 @@ export function createAccountService(store: AccountStore): ServiceImpl<typeof Ac
 
     async getBalances(req, ctx) {
       const v = new Violations().distinct("account_ids", req.accountIds, 1, MAX_GET_BALANCES);
-      for (const [i, id] of req.accountIds.entries()) v.id(`account_ids[${i}]`, id);
-      v.done();
+      v.each(req.accountIds, MAX_GET_BALANCES, (id, i) => v.id(`account_ids[${i}]`, id)).done();
       return { accounts: (await store.getBalances(req.accountIds, ctx.signal)).map(accountToProto) };
     },
 

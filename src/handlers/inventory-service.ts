@@ -52,14 +52,13 @@ export function createInventoryService(store: InventoryStore): ServiceImpl<typeo
     },
 
     async getItem(req, ctx) {
-      new Violations().id("sku", req.sku).done();
+      new Violations().id("sku", req.sku).readMask("read_mask", req.readMask).done();
       return { item: itemToProto(await store.getItem(req.sku, req.readMask?.paths ?? [], ctx.signal)) };
     },
 
     async batchGetItems(req, ctx) {
       const v = new Violations().distinct("skus", req.skus, 1, MAX_BATCH_GET);
-      for (const [i, sku] of req.skus.entries()) v.id(`skus[${i}]`, sku);
-      v.done();
+      v.each(req.skus, MAX_BATCH_GET, (sku, i) => v.id(`skus[${i}]`, sku)).done();
       const { items, missingSkus } = await store.batchGetItems(req.skus, ctx.signal);
       return { items: items.map(itemToProto), missingSkus };
     },

@@ -1,12 +1,13 @@
 /** OrderService's bulk RPCs: ImportOrders, ScanOrders, CountOrdersByStatus, PurgeOrders. */
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { invalidField } from "../domain/errors.js";
 import { type Money, moneyViolations, toNanos } from "../domain/money.js";
 import {
   isOrderId,
   MAX_LINE_QUANTITY,
   MAX_ORDER_LINES,
+  ORDER_STATUSES,
   type Order,
   type OrderLine,
   type OrderStatus,
@@ -29,6 +30,9 @@ type BulkMethods = "importOrders" | "scanOrders" | "countOrdersByStatus" | "purg
 
 /** Orders in one ImportOrders message, at most. */
 export const MAX_IMPORT_BATCH = 100;
+/** Messages in one ImportOrders stream, at most: one call stays well inside any deadline. */
+export const MAX_IMPORT_MESSAGES = 1000;
+const MAX_IMPORT_ORDERS = MAX_IMPORT_MESSAGES * MAX_IMPORT_BATCH;
 /** Statuses PurgeOrders deletes when the request names none. */
 const DEFAULT_PURGE_STATUSES: readonly OrderStatus[] = ["DELIVERED", "CANCELLED"];
 
@@ -108,7 +112,7 @@ function checkLines(
   v.distinct(`${p}.lines`, skus, 1, MAX_ORDER_LINES);
   let ok = lines.length >= 1 && lines.length <= MAX_ORDER_LINES && new Set(skus).size === skus.length;
   const out: OrderLine[] = [];
-  for (const [j, l] of lines.entries()) {
+  v.each(lines, MAX_ORDER_LINES, (l, j) => {
     const q = `${p}.lines[${j}]`;
     v.id(`${q}.sku`, l.sku);
     const quantityOk = l.quantity >= 1n && l.quantity <= MAX_LINE_QUANTITY;
@@ -119,18 +123,46 @@ function checkLines(
     v.check(sameCurrency, `${q}.unit_price.currency_code`, `must be the order's currency (total's, ${currency})`);
     if (priceOk && quantityOk && sameCurrency) out.push({ sku: l.sku, quantity: l.quantity, unitPrice: price });
     else ok = false;
-  }
+  });
   return ok && currency !== undefined ? out : undefined;
+}
+
+/**
+ * The stream's messages. One the transport cannot read (undecodable, not decompressing,
+ * cut short: INVALID_ARGUMENT) fails the call as an invalid `orders` message, a domain
+ * error, so the store adds how many orders were written before it (API.md: the error says
+ * so); the transport's own error would not.
+ */
+async function* readableMessages(requests: AsyncIterable<ImportOrdersRequest>): AsyncGenerator<ImportOrdersRequest> {
+  let message = 0;
+  try {
+    for await (const req of requests) {
+      yield req;
+      message++;
+    }
+  } catch (err) {
+    if (err instanceof ConnectError && err.code === Code.InvalidArgument) {
+      throw invalidField("orders", `message ${message} of the stream cannot be read: ${err.rawMessage}`);
+    }
+    throw err;
+  }
 }
 
 /**
  * Each message's orders, validated whole before any of them is written: an invalid order
  * fails the call naming its position in the stream, and nothing of its message is written.
+ * A stream carries at most MAX_IMPORT_MESSAGES messages (so at most MAX_IMPORT_ORDERS orders).
  */
 async function* validatedBatches(requests: AsyncIterable<ImportOrdersRequest>): AsyncGenerator<Order[]> {
   let position = 0;
   let message = 0;
-  for await (const req of requests) {
+  for await (const req of readableMessages(requests)) {
+    if (message >= MAX_IMPORT_MESSAGES) {
+      throw invalidField(
+        "orders",
+        `a stream may carry at most ${MAX_IMPORT_MESSAGES} messages (${MAX_IMPORT_ORDERS} orders); send the rest in another call`,
+      );
+    }
     if (req.orders.length > MAX_IMPORT_BATCH) {
       throw invalidField(
         "orders",
@@ -156,7 +188,7 @@ export function createOrderBulkHandlers(bulk: OrderBulkStore): Pick<ServiceImpl<
       const status = v.orderStatus("status", req.status, false);
       const minTotal: Money | undefined = moneyFromProto(req.minTotal);
       if (minTotal !== undefined) v.money("min_total", minTotal, {});
-      v.done();
+      v.readMask("read_mask", req.readMask).done();
       const readMask = req.readMask?.paths ?? [];
       for await (const orders of bulk.scanOrders({ totalSegments, status, minTotal, readMask }, ctx.signal)) {
         yield { orders: orders.map(orderToProto) };
@@ -177,10 +209,14 @@ export function createOrderBulkHandlers(bulk: OrderBulkStore): Pick<ServiceImpl<
         req.createdBefore,
       );
       const statuses = new Set<OrderStatus>();
-      for (const [i, s] of req.statuses.entries()) {
+      v.check(
+        req.statuses.length <= ORDER_STATUSES.length,
+        "statuses",
+        `must have at most ${ORDER_STATUSES.length} entries`,
+      ).each(req.statuses, ORDER_STATUSES.length, (s, i) => {
         const known = v.orderStatus(`statuses[${i}]`, s, true);
         if (known !== undefined) statuses.add(known);
-      }
+      });
       v.done();
       // Strictly before: the last whole millisecond before the bound.
       const lastMs = timestampCeilMs(req.createdBefore)! - 1;

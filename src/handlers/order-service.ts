@@ -65,7 +65,7 @@ export function createOrderService(
         1,
         MAX_ORDER_LINES,
       );
-      for (const [i, line] of req.lines.entries()) checkLine(v, `lines[${i}]`, line);
+      v.each(req.lines, MAX_ORDER_LINES, (line, i) => checkLine(v, `lines[${i}]`, line));
       if (req.shippingAddress === undefined) v.add("shipping_address", "is required");
       else v.address("shipping_address", req.shippingAddress);
       v.requestId("request_id", req.requestId, false).done();
@@ -82,7 +82,7 @@ export function createOrderService(
     },
 
     async getOrder(req, ctx) {
-      checkKey(new Violations(), req).done();
+      checkKey(new Violations(), req).readMask("read_mask", req.readMask).done();
       const order = await orders.getOrder(req, req.readMask?.paths ?? [], req.consistentRead, ctx.signal);
       return { order: orderToProto(order) };
     },
@@ -94,7 +94,7 @@ export function createOrderService(
         1,
         MAX_BATCH_GET_ORDERS,
       );
-      for (const [i, key] of req.keys.entries()) checkKey(v, key, `keys[${i}].`);
+      v.each(req.keys, MAX_BATCH_GET_ORDERS, (key, i) => checkKey(v, key, `keys[${i}].`));
       v.done();
       const keys = req.keys.map((k) => ({ customerId: k.customerId, orderId: k.orderId }));
       const { orders: found, missing } = await orders.batchGetOrders(keys, ctx.signal);

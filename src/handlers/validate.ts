@@ -14,8 +14,11 @@ import { statusFromProto } from "./order-convert.js";
 export const ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
 const ID_RULE = "must be 1-64 characters of [A-Za-z0-9._-]";
 export const MAX_REQUEST_ID_LENGTH = 128;
+/** C0 and C1 control characters (U+0000-U+001F, U+007F-U+009F): never part of a name, an address or an id. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects.
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/;
+/** read_mask paths a request may name: every allow-list is shorter; repeats are pointless. */
+export const MAX_MASK_PATHS = 32;
 /** 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, the range of google.protobuf.Timestamp. */
 const MIN_TIMESTAMP_SECONDS = -62_135_596_800n;
 const MAX_TIMESTAMP_SECONDS = 253_402_300_799n;
@@ -78,6 +81,24 @@ export class Violations {
       `must be between 1 and ${MAX_SEGMENTS} (0 means ${DEFAULT_SEGMENTS})`,
     );
     return value === 0 ? DEFAULT_SEGMENTS : value;
+  }
+
+  /**
+   * Checks each element of a repeated field — unless it has more than `max`, which its
+   * count rule reports once: one violation, not one per element, however long the list.
+   */
+  each<T>(values: readonly T[], max: number, check: (value: T, index: number) => void): this {
+    if (values.length <= max) values.forEach(check);
+    return this;
+  }
+
+  /** An optional google.protobuf.FieldMask: at most MAX_MASK_PATHS paths (which ones, the store's allow-list says). */
+  readMask(field: string, mask: { paths: readonly string[] } | undefined): this {
+    return this.check(
+      (mask?.paths.length ?? 0) <= MAX_MASK_PATHS,
+      `${field}.paths`,
+      `must have at most ${MAX_MASK_PATHS} entries`,
+    );
   }
 
   distinct(field: string, values: readonly string[], min: number, max: number): this {
