@@ -33,6 +33,9 @@ export interface Harness {
 
 let counter = 0;
 
+/** The harness server's MAX_MESSAGE_BYTES (the default's 4 MiB). */
+export const HARNESS_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
 export interface HarnessOptions {
   tablePrefix?: string;
   /** Another DynamoDB than the run's (fault tests start their own). */
@@ -59,7 +62,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logger,
     metrics,
     pageTokenSecret: randomBytes(32),
-    maxMessageBytes: 4 * 1024 * 1024,
+    maxMessageBytes: HARNESS_MAX_MESSAGE_BYTES,
     maxDeadlineMs: 60_000,
   });
   const grpcPort = await listenGrpc(app.grpc.server, "127.0.0.1", 0);

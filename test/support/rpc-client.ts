@@ -16,7 +16,7 @@ import {
 } from "@bufbuild/protobuf";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
 import { type Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import {
   type BadRequest,
@@ -38,7 +38,7 @@ export interface RpcFailure {
 }
 
 export interface RpcClient {
-  readonly name: "grpc" | "connect";
+  readonly name: "grpc" | ConnectWire;
   unary<I extends DescMessage, O extends DescMessage>(
     method: DescMethod & { input: I; output: O },
     request: MessageInitShape<I>,
@@ -74,7 +74,8 @@ export async function failure(fn: () => Promise<unknown>): Promise<RpcFailure> {
   throw new Error("expected the call to fail, and it succeeded");
 }
 
-function fromGrpcError(err: grpc.ServiceError): RpcFailure {
+/** A grpc-js error as an RpcFailure, its google.rpc details decoded. */
+export function fromGrpcError(err: grpc.ServiceError): RpcFailure {
   const raw = err.metadata?.get("grpc-status-details-bin")[0];
   const out: RpcFailure = {
     code: err.code as number as Code,
@@ -166,13 +167,22 @@ export function grpcClient(address: string): RpcClient {
   };
 }
 
-export function connectClient(baseUrl: string): RpcClient {
+/**
+ * How a connect-node client talks to the HTTP port: the Connect protocol with JSON
+ * (default, what curl sends) or binary messages, or gRPC-Web (binary, what browsers send).
+ */
+export type ConnectWire = "connect" | "connect-binary" | "grpc-web";
+
+export function connectClient(baseUrl: string, wire: ConnectWire = "connect"): RpcClient {
   // HTTP/1.1, as curl and browsers reach the HTTP port (a plain node:http server, so HTTP/2
   // would not even connect). connect-node streams a request body over HTTP/1.1, so client
   // streaming works on it; only bidi streaming (and the gRPC protocol) need HTTP/2.
-  const transport = createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: false });
+  const transport =
+    wire === "grpc-web"
+      ? createGrpcWebTransport({ baseUrl, httpVersion: "1.1" })
+      : createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: wire === "connect-binary" });
   return {
-    name: "connect",
+    name: wire,
     async unary(method, request, options) {
       const client = createClient(method.parent, transport) as unknown as Record<
         string,
