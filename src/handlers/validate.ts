@@ -55,7 +55,7 @@ export class Violations {
 
   requestId(field: string, value: string, required: boolean): this {
     if (value === "") return required ? this.add(field, "is required") : this;
-    if (value.length > MAX_REQUEST_ID_LENGTH)
+    if ([...value].length > MAX_REQUEST_ID_LENGTH)
       return this.add(field, `must be at most ${MAX_REQUEST_ID_LENGTH} characters`);
     return this.check(!CONTROL_CHARACTERS.test(value), field, "must not contain control characters");
   }

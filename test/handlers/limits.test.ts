@@ -164,6 +164,17 @@ describe("text", () => {
   });
 });
 
+describe("request_id", () => {
+  it("is at most 128 characters, counted as characters: 128 emoji pass, 129 do not", async () => {
+    const adjust = (requestId: string) => inventory.adjustStock({ sku: "s", delta: 1n, requestId });
+    expect(await refusal(() => adjust("🙂".repeat(129)))).toEqual([
+      { field: "request_id", description: "must be at most 128 characters" },
+    ]);
+    await adjust("🙂".repeat(128)).catch(() => undefined);
+    expect(storeCalls).toEqual(["adjustStock"]);
+  });
+});
+
 describe("ImportOrders", () => {
   it(`takes at most ${MAX_IMPORT_MESSAGES} messages a stream`, async () => {
     const violations = await refusal(() => orders.importOrders(stream(many(MAX_IMPORT_MESSAGES + 1, { orders: [] }))));

@@ -137,7 +137,7 @@ export type GetItemRequest = Message<"commerce.v1.GetItemRequest"> & {
 
   /**
    * Optional: read only these fields (paths are InventoryItem field names). Empty: all.
-   * An unknown path fails with INVALID_ARGUMENT. `sku` is always returned.
+   * At most 32 paths; an unknown path fails with INVALID_ARGUMENT. `sku` is always returned.
    *
    * @generated from field: google.protobuf.FieldMask read_mask = 2;
    */

@@ -339,7 +339,8 @@ export type GetOrderRequest = Message<"commerce.v1.GetOrderRequest"> & {
   orderId: string;
 
   /**
-   * Optional: read only these fields (Order field names). Unknown path: INVALID_ARGUMENT.
+   * Optional: read only these fields (Order field names), at most 32 paths. Unknown path:
+   * INVALID_ARGUMENT.
    *
    * @generated from field: google.protobuf.FieldMask read_mask = 3;
    */
@@ -825,8 +826,8 @@ export type PurgeOrdersRequest = Message<"commerce.v1.PurgeOrdersRequest"> & {
   createdBefore?: Timestamp | undefined;
 
   /**
-   * Statuses to delete; empty means DELIVERED and CANCELLED; repeats are ignored;
-   * UNSPECIFIED or an unknown value is INVALID_ARGUMENT.
+   * Statuses to delete, at most 5 entries; empty means DELIVERED and CANCELLED; repeats
+   * are ignored; UNSPECIFIED or an unknown value is INVALID_ARGUMENT.
    *
    * @generated from field: repeated commerce.v1.OrderStatus statuses = 3;
    */
@@ -985,8 +986,8 @@ export type ScanOrdersRequest = Message<"commerce.v1.ScanOrdersRequest"> & {
   minTotal?: Money | undefined;
 
   /**
-   * Optional: read only these fields (Order field names); customer_id and order_id are
-   * always returned. Unknown path: INVALID_ARGUMENT.
+   * Optional: read only these fields (Order field names), at most 32 paths; customer_id and
+   * order_id are always returned. Unknown path: INVALID_ARGUMENT.
    *
    * @generated from field: google.protobuf.FieldMask read_mask = 4;
    */
@@ -1269,7 +1270,8 @@ export const OrderService: GenService<{
   },
   /**
    * Restores orders as given (order_id, status, total, version and times kept): a client
-   * stream of messages of <= 100 orders, written with BatchWriteItem in groups of 25; the
+   * stream of at most 1000 messages of <= 100 orders (so at most 100000 orders a call;
+   * send more in another call), written with BatchWriteItem in groups of 25; the
    * next message is read only when the previous one is stored. An order with the key of a
    * stored one overwrites it, so importing the same orders twice creates no duplicates.
    * Writes the Orders table only: no stock change, no refunds. Every order is validated
@@ -1278,7 +1280,8 @@ export const OrderService: GenService<{
    * first `written` orders of the stream, so resending from that position is safe; orders
    * of a group whose write failed may or may not be stored. Errors: INVALID_ARGUMENT
    * (INVALID_FIELD; violations named by position in the whole stream, e.g.
-   * "orders[1234].lines[0].quantity"; nothing of that message is written), UNAVAILABLE
+   * "orders[1234].lines[0].quantity"; nothing of that message is written; also a message
+   * that cannot be decoded, and message 1001), UNAVAILABLE
    * (THROTTLED when writes stay unprocessed after retries with backoff).
    *
    * @generated from rpc commerce.v1.OrderService.ImportOrders
