@@ -5,6 +5,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import type { AuthMode } from "./middleware/auth-gate.js";
+import { methodCatalog, type Policy, PolicyError, readPolicyFile } from "./middleware/auth-policy.js";
+import { SERVED_SERVICES } from "./transport/served-services.js";
 import type { ServerTls } from "./transport/tls.js";
 
 export type StoreMode =
@@ -36,6 +39,15 @@ export interface Config {
   readonly tls: ServerTls | undefined;
   /** Plaintext on a non-loopback address, explicitly allowed (and logged at start). */
   readonly plaintextNonLoopback: boolean;
+  readonly auth: AuthSettings;
+}
+
+export interface AuthSettings {
+  readonly mode: AuthMode;
+  /** AUTH_POLICY_FILE, read again on SIGHUP; set exactly when mode is not none. */
+  readonly policyFile: string | undefined;
+  /** The policy as read at start. */
+  readonly policy: Policy | undefined;
 }
 
 export class ConfigError extends Error {
@@ -147,6 +159,42 @@ function tlsSettings(env: Env): ServerTls | undefined {
   return cert && key ? { cert, key, clientCa } : undefined;
 }
 
+const AUTH_MODES: readonly AuthMode[] = ["none", "token", "mtls"];
+
+/**
+ * AUTH_MODE and its policy. Unset means none, which is only allowed while every
+ * listener is on loopback (checked in loadConfig): exposing the service without auth
+ * must be a written decision, `AUTH_MODE=none`.
+ */
+function authSettings(env: Env, tls: ServerTls | undefined): AuthSettings & { explicit: boolean } {
+  const raw = str(env, "AUTH_MODE", "");
+  if (raw !== "" && !AUTH_MODES.includes(raw as AuthMode)) {
+    throw new ConfigError(`AUTH_MODE=${JSON.stringify(raw)} is invalid: expected one of ${AUTH_MODES.join(", ")}`);
+  }
+  const mode = (raw || "none") as AuthMode;
+  const file = str(env, "AUTH_POLICY_FILE", "");
+  if (mode === "none") {
+    if (file !== "") {
+      throw new ConfigError("AUTH_POLICY_FILE is set but AUTH_MODE is none: set AUTH_MODE=token or mtls to enforce it");
+    }
+    return { mode, policyFile: undefined, policy: undefined, explicit: raw !== "" };
+  }
+  if (file === "") throw new ConfigError(`AUTH_POLICY_FILE is missing: AUTH_MODE=${mode} needs a policy file`);
+  if (mode === "mtls" && tls?.clientCa === undefined) {
+    throw new ConfigError(
+      "AUTH_MODE=mtls needs TLS_CERT_FILE, TLS_KEY_FILE and TLS_CLIENT_CA_FILE (client certificates name the principals)",
+    );
+  }
+  try {
+    return { mode, policyFile: file, policy: readPolicyFile(file, methodCatalog(SERVED_SERVICES)), explicit: true };
+  } catch (err) {
+    if (err instanceof PolicyError) {
+      throw new ConfigError(`AUTH_POLICY_FILE=${JSON.stringify(file)} is invalid: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
 /** Loopback: 127.0.0.0/8, ::1, localhost. Plaintext is only allowed there by default. */
 export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
@@ -165,12 +213,19 @@ export function loadConfig(env: Env = process.env): Config {
   const metricsPort = int(env, "METRICS_PORT", 9464, 0, 65535);
   const tls = tlsSettings(env);
   const plaintextNonLoopback = bool(env, "ALLOW_PLAINTEXT_NON_LOOPBACK", false);
+  const { explicit: authExplicit, ...auth } = authSettings(env, tls);
+  const exposed = [
+    ["GRPC_HOST", grpcHost],
+    ...(httpPort !== 0 || metricsPort !== 0 ? [["HTTP_HOST", httpHost]] : []),
+  ].find(([, h]) => !isLoopback(h!));
+  if (exposed && !authExplicit) {
+    throw new ConfigError(
+      `${exposed[0]}=${JSON.stringify(exposed[1])} is not a loopback address: ` +
+        "set AUTH_MODE (token, mtls, or none to serve every caller) to say who may call",
+    );
+  }
   // Secure by default: plaintext only where nobody else can listen in.
   if (tls === undefined && !plaintextNonLoopback) {
-    const exposed = [
-      ["GRPC_HOST", grpcHost],
-      ...(httpPort !== 0 || metricsPort !== 0 ? [["HTTP_HOST", httpHost]] : []),
-    ].find(([, h]) => !isLoopback(h!));
     if (exposed) {
       throw new ConfigError(
         `${exposed[0]}=${JSON.stringify(exposed[1])} is not a loopback address: ` +
@@ -196,6 +251,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxDeadlineMs: int(env, "MAX_DEADLINE_MS", 300_000, 1_000, 3_600_000),
     tls,
     plaintextNonLoopback,
+    auth: Object.freeze(auth),
   });
 }
 

@@ -13,6 +13,7 @@ import { OrderService } from "./gen/commerce/v1/order_service_pb.js";
 import { createAccountService } from "./handlers/account-service.js";
 import { createInventoryService } from "./handlers/inventory-service.js";
 import { createOrderService } from "./handlers/order-service.js";
+import { type AuthGate, principalKey } from "./middleware/auth-gate.js";
 import { rpcLogging } from "./middleware/logging.js";
 import type { RpcMetrics } from "./middleware/metrics.js";
 import { type CallObserver, wrapService } from "./middleware/wrap-service.js";
@@ -42,6 +43,8 @@ export interface AppOptions {
   maxDeadlineMs: number;
   /** TLS for the HTTP listener (the gRPC one takes it at listen time: grpcCredentials). */
   tls?: ServerTls | undefined;
+  /** Who may call what, on both transports (AUTH_MODE). Default: mode none. */
+  auth?: AuthGate | undefined;
 }
 
 /** The observers every call is reported to (logging, metrics), on both transports. */
@@ -75,15 +78,17 @@ export function createApp(options: AppOptions) {
   const observers = callObservers(options);
   const services = createServices(options, observers);
   // Calls refused by a transport before any handler ran still get their log line and metric.
-  const onUndecodable = (method: DescMethod, ctx: HandlerContext, error: ConnectError) => {
-    for (const observe of observers) observe({ service: method.parent, method, ctx, requestId: undefined })(error);
+  const onRefused = (method: DescMethod, ctx: HandlerContext, error: ConnectError) => {
+    const call = { service: method.parent, method, ctx, requestId: undefined, principal: ctx.values.get(principalKey) };
+    for (const observe of observers) observe(call)(error);
   };
   const grpc = createGrpcServer({
     services,
     maxReceiveMessageBytes: options.maxMessageBytes,
     maxSendMessageBytes: options.maxMessageBytes,
     maxTimeoutMs: options.maxDeadlineMs,
-    onUndecodable,
+    onRefused,
+    auth: options.auth,
   });
   const http = createHttpServer({
     services,
@@ -91,7 +96,8 @@ export function createApp(options: AppOptions) {
     writeMaxBytes: options.maxMessageBytes,
     maxTimeoutMs: options.maxDeadlineMs,
     tls: options.tls,
-    onUndecodable,
+    onRefused,
+    auth: options.auth,
     onError: (err, req) => options.logger.error({ err, method: req.method, path: req.url }, "HTTP call failed"),
   });
   return { services, grpc, http };

@@ -5,7 +5,7 @@ import { grpcCodeName } from "./error-mapping.js";
 import type { CallObserver } from "./wrap-service.js";
 
 export function rpcLogging(logger: Logger): CallObserver {
-  return ({ service, method, requestId }) => {
+  return ({ service, method, requestId, principal }) => {
     const started = process.hrtime.bigint();
     return (error) => {
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
@@ -13,6 +13,7 @@ export function rpcLogging(logger: Logger): CallObserver {
         method: `${service.typeName}/${method.name}`,
         code: grpcCodeName(error?.code),
         duration_ms: Math.round(durationMs * 100) / 100,
+        principal,
         ...(requestId !== undefined ? { request_id: requestId } : {}),
       };
       if (error === undefined) {

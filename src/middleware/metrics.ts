@@ -22,8 +22,8 @@ export function createRpcMetrics(): RpcMetrics {
   collectDefaultMetrics({ register: registry });
   const calls = new Counter({
     name: "rpc_server_handled_total",
-    help: "RPCs completed, by method and gRPC code",
-    labelNames: ["method", "code"],
+    help: "RPCs completed, by method, gRPC code and principal (AUTH_MODE; anonymous when none)",
+    labelNames: ["method", "code", "principal"],
     registers: [registry],
   });
   const latency = new Histogram({
@@ -66,11 +66,11 @@ export function createRpcMetrics(): RpcMetrics {
         },
       });
     },
-    observer: ({ service, method }) => {
+    observer: ({ service, method, principal }) => {
       const stop = latency.startTimer();
       return (error) => {
         const labels = { method: `${service.typeName}/${method.name}`, code: grpcCodeName(error?.code) };
-        calls.inc(labels);
+        calls.inc({ ...labels, principal });
         stop(labels);
       };
     },

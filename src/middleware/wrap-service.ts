@@ -6,6 +6,7 @@
  */
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { principalKey } from "./auth-gate.js";
 import { toConnectError } from "./error-mapping.js";
 
 export interface CallInfo {
@@ -14,6 +15,8 @@ export interface CallInfo {
   readonly ctx: HandlerContext;
   /** The request's request_id field, when it has one (unary and server-streaming calls). */
   readonly requestId: string | undefined;
+  /** Who is calling, as the transport's auth gate decided ("anonymous" in AUTH_MODE=none). */
+  readonly principal: string;
 }
 
 /** Called at the start of every call; may throw (e.g. auth) to refuse it. */
@@ -52,7 +55,7 @@ export function wrapService<S extends DescService>(
             [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(unimplemented(service, method)) }),
           }));
     const begin = (input: unknown, ctx: HandlerContext) => {
-      const call = { service, method, ctx, requestId: requestIdOf(input) };
+      const call = { service, method, ctx, requestId: requestIdOf(input), principal: ctx.values.get(principalKey) };
       const finishers: Array<(e: ConnectError | undefined) => void> = [];
       try {
         for (const observe of observers) finishers.push(observe(call));

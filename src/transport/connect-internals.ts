@@ -15,14 +15,23 @@
  * - readAllBytes, createAsyncIterable, codeToHttpStatus, errorToJsonBytes: the
  *   undecodable-binary check in http.ts reads the body and answers a Connect error
  *   itself. grpc-adapter.test.ts, "answers INVALID_ARGUMENT to undecodable binary".
+ * - encodeEnvelope, endStreamFlag, endStreamToJson (and the above): http-auth.ts answers
+ *   a refused call in the caller's protocol before connect reads the body.
+ *   auth.int.test.ts, the HTTP rows of the mode matrix.
  */
 export {
   createAsyncIterable,
+  encodeEnvelope,
   readAllBytes,
   type UniversalHandler,
   type UniversalServerRequest,
   type UniversalServerResponse,
 } from "@connectrpc/connect/protocol";
-export { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
+export {
+  codeToHttpStatus,
+  endStreamFlag,
+  endStreamToJson,
+  errorToJsonBytes,
+} from "@connectrpc/connect/protocol-connect";
 export { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 export { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";

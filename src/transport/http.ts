@@ -15,15 +15,16 @@ import {
   Code,
   ConnectError,
   createConnectRouter,
+  createContextValues,
   createHandlerContext,
   type HandlerContext,
   type ServiceImpl,
 } from "@connectrpc/connect";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
+import { type AuthGate, createAuthGate, principalKey, refusedPrincipal } from "../middleware/auth-gate.js";
+import { toConnectError } from "../middleware/error-mapping.js";
 import {
-  codeToHttpStatus,
   createAsyncIterable,
-  errorToJsonBytes,
   readAllBytes,
   type UniversalHandler,
   type UniversalServerRequest,
@@ -31,6 +32,7 @@ import {
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "./connect-internals.js";
+import { httpCredentials, refusalResponse } from "./http-auth.js";
 import {
   type AnyMethodImpl,
   defaultMaxMessageBytes,
@@ -60,8 +62,10 @@ export interface HttpServerOptions {
    * loopback unless explicitly opted out (DESIGN.md, Security).
    */
   tls?: ServerTls | undefined;
-  /** As GrpcServerOptions.onUndecodable: a call refused before any handler ran. */
-  onUndecodable?: ((method: DescMethod, ctx: HandlerContext, error: ConnectError) => void) | undefined;
+  /** As GrpcServerOptions.onRefused: a call refused before any handler ran (undecodable, auth). */
+  onRefused?: ((method: DescMethod, ctx: HandlerContext, error: ConnectError) => void) | undefined;
+  /** Who may call what (AUTH_MODE), as on the gRPC port. Default: mode none, every caller anonymous. */
+  auth?: AuthGate | undefined;
   /**
    * Told of a call that failed outside any handler, so no RPC log line covers it: a
    * response that cannot be written, a request connect cannot read. Default: one line on
@@ -94,18 +98,28 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   // What connectNodeAdapter does (path → handler, universal request/response), with each
   // handler behind rejectUndecodableProto.
   const handlers = new Map(
-    router.handlers.map((h) => [h.requestPath, rejectUndecodableProto(h, readMaxBytes, options.onUndecodable)]),
+    router.handlers.map((h) => [h.requestPath, rejectUndecodableProto(h, readMaxBytes, options.onRefused)]),
   );
   const onError = options.onError ?? reportToStderr;
+  const gate = options.auth ?? createAuthGate("none", undefined);
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const uHandler = handlers.get(req.url?.split("?", 2)[0] ?? "");
     if (!uHandler) {
       res.writeHead(404).end();
       return;
     }
+    let principal: string | undefined;
+    let refusal: ConnectError | undefined;
+    try {
+      principal = gate.admit(uHandler.service.typeName, uHandler.method.name, httpCredentials(req));
+    } catch (err) {
+      refusal = toConnectError(err);
+      principal = refusedPrincipal(err);
+    }
     let uReq: UniversalServerRequest;
     try {
-      uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
+      const values = principal === undefined ? undefined : createContextValues().set(principalKey, principal);
+      uReq = universalRequestFromNodeRequest(req, res, undefined, values);
     } catch (err) {
       // It throws, synchronously, when it cannot build the request URL (an HTTP/1.0
       // request without Host); uncaught, that would take the process down.
@@ -113,7 +127,8 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       res.writeHead(400).end();
       return;
     }
-    uHandler(uReq)
+    const answer = refusal ? Promise.resolve(refuse(uHandler, uReq, refusal, options.onRefused)) : uHandler(uReq);
+    answer
       .then((uRes) => universalResponseToNodeResponse(uRes, res))
       .catch((reason: unknown) => {
         // Aborted: the client went away mid-response, nothing to report (connect's own
@@ -148,21 +163,9 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
 function rejectUndecodableProto(
   uHandler: UniversalHandler,
   readMaxBytes: number,
-  onUndecodable: HttpServerOptions["onUndecodable"],
+  onRefused: HttpServerOptions["onRefused"],
 ): UniversalHandler {
   if (uHandler.method.methodKind !== "unary") return uHandler;
-  const refuse = (req: UniversalServerRequest, error: ConnectError): UniversalServerResponse => {
-    const ctx = createHandlerContext({
-      service: uHandler.service,
-      method: uHandler.method,
-      protocolName: "connect",
-      requestMethod: req.method,
-      url: req.url,
-      requestHeader: req.header,
-    });
-    onUndecodable?.(uHandler.method, ctx, error);
-    return connectErrorResponse(error);
-  };
   const checked = async (req: UniversalServerRequest): Promise<UniversalServerResponse> => {
     const type = req.header.get("content-type") ?? "";
     if (!/^application\/proto\s*(;|$)/i.test(type) || req.header.has("content-encoding") || !isByteStream(req.body)) {
@@ -172,14 +175,16 @@ function rejectUndecodableProto(
     try {
       bytes = await readAllBytes(req.body, readMaxBytes, req.header.get("content-length"));
     } catch (err) {
-      return refuse(req, ConnectError.from(err, Code.InvalidArgument)); // over readMaxBytes, cut short
+      return refuse(uHandler, req, ConnectError.from(err, Code.InvalidArgument), onRefused); // over readMaxBytes, cut short
     }
     try {
       fromBinary(uHandler.method.input, bytes);
     } catch {
       return refuse(
+        uHandler,
         req,
         new ConnectError(`invalid request: cannot decode ${uHandler.method.input.typeName}`, Code.InvalidArgument),
+        onRefused,
       );
     }
     return uHandler({ ...req, body: createAsyncIterable([bytes]) });
@@ -187,13 +192,27 @@ function rejectUndecodableProto(
   return Object.assign(checked, uHandler);
 }
 
-/** A unary Connect error response: HTTP status from the code, the error as JSON. */
-function connectErrorResponse(error: ConnectError): UniversalServerResponse {
-  return {
-    status: codeToHttpStatus(error.code),
-    header: new Headers({ "content-type": "application/json" }),
-    body: createAsyncIterable([errorToJsonBytes(error, {})]),
-  };
+/**
+ * Answers a call refused before its handler ran (auth, undecodable body) in the caller's
+ * protocol, and reports it (onRefused) so it still gets its log line and metric.
+ */
+function refuse(
+  uHandler: UniversalHandler,
+  req: UniversalServerRequest,
+  error: ConnectError,
+  onRefused: HttpServerOptions["onRefused"],
+): UniversalServerResponse {
+  const ctx = createHandlerContext({
+    service: uHandler.service,
+    method: uHandler.method,
+    protocolName: uHandler.protocolNames[0] ?? "connect",
+    requestMethod: req.method,
+    url: req.url,
+    requestHeader: req.header,
+    ...(req.contextValues ? { contextValues: req.contextValues } : {}),
+  });
+  onRefused?.(uHandler.method, ctx, error);
+  return refusalResponse(req.header.get("content-type") ?? undefined, error);
 }
 
 function isByteStream(body: unknown): body is AsyncIterable<Uint8Array> {

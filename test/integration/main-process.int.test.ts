@@ -5,14 +5,18 @@
  * one line naming it.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Code } from "@connectrpc/connect";
+import * as grpc from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
+import { eur } from "../support/money.js";
 import { failure, grpcClient } from "../support/rpc-client.js";
 
 const M = InventoryService.method;
@@ -143,4 +147,77 @@ describe("npm start", () => {
       await rm(ownDir, { recursive: true, force: true });
     }
   });
+});
+
+describe("SIGHUP", () => {
+  it("reloads AUTH_POLICY_FILE without dropping connections, and keeps the old policy when the new file is bad", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "policy-"));
+    const file = join(dir, "policy.json");
+    const token = randomBytes(16).toString("hex");
+    const writePolicy = (allow: string[]) =>
+      writeFileSync(
+        file,
+        JSON.stringify({
+          principals: [{ name: "checkout", token_sha256: createHash("sha256").update(token).digest("hex"), allow }],
+        }),
+      );
+    writePolicy(["commerce.v1.InventoryService/GetItem"]);
+    try {
+      const started = await startMain({
+        DYNAMODB_ENDPOINT: inject("dynamoEndpoint"),
+        TABLE_PREFIX: `hup${randomBytes(3).toString("hex")}_`,
+        AUTH_MODE: "token",
+        AUTH_POLICY_FILE: file,
+      });
+      const logged = (msg: string) =>
+        new Promise<void>((resolve) => {
+          const lines = createInterface({ input: started.child.stdout! });
+          lines.on("line", (line) => {
+            if ((JSON.parse(line) as { msg?: string }).msg?.startsWith(msg)) {
+              lines.close();
+              resolve();
+            }
+          });
+        });
+      const client = new grpc.Client(started.grpcAddress, grpc.credentials.createInsecure());
+      const rpc = grpcClient(started.grpcAddress, { headers: { authorization: `Bearer ${token}` } });
+      const sku = `hup-${randomBytes(4).toString("hex")}`;
+      const create = () => rpc.unary(M.createItem, { item: { sku, name: "n", unitPrice: eur(1n), quantity: 1n } });
+      try {
+        expect((await failure(() => rpc.unary(M.getItem, { sku }))).code).toBe(Code.NotFound);
+        expect((await failure(create)).code).toBe(Code.PermissionDenied);
+        // One long-lived connection, watched across both reloads: it must never leave READY.
+        await new Promise<void>((resolve, reject) =>
+          client.waitForReady(Date.now() + 10_000, (e) => (e ? reject(e) : resolve())),
+        );
+        const states: grpc.connectivityState[] = [];
+        const watch = () =>
+          client.getChannel().watchConnectivityState(grpc.connectivityState.READY, Infinity, () => {
+            states.push(client.getChannel().getConnectivityState(false));
+          });
+        watch();
+
+        writePolicy(["commerce.v1.InventoryService/*"]);
+        const reloaded = logged("auth policy reloaded");
+        started.child.kill("SIGHUP");
+        await reloaded;
+        await create();
+
+        writeFileSync(file, "{ not json");
+        const refused = logged("auth policy not reloaded");
+        started.child.kill("SIGHUP");
+        await refused;
+        expect((await rpc.unary(M.getItem, { sku })).item?.sku).toBe(sku); // the previous policy still holds
+        expect(states).toEqual([]);
+        expect(started.child.exitCode).toBeNull();
+      } finally {
+        client.close();
+        rpc.close();
+        started.child.kill("SIGTERM");
+        await started.exited;
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

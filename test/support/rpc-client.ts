@@ -5,6 +5,7 @@
  * the decoded google.rpc details.
  */
 import { once } from "node:events";
+import type * as https from "node:https";
 import {
   create,
   createRegistry,
@@ -15,8 +16,8 @@ import {
   type MessageShape,
 } from "@bufbuild/protobuf";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
-import { type Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
+import { type Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import {
   type BadRequest,
@@ -38,7 +39,7 @@ export interface RpcFailure {
 }
 
 export interface RpcClient {
-  readonly name: "grpc" | "connect";
+  readonly name: "grpc" | "connect" | "grpc-web";
   unary<I extends DescMessage, O extends DescMessage>(
     method: DescMethod & { input: I; output: O },
     request: MessageInitShape<I>,
@@ -108,14 +109,29 @@ function fromConnectError(e: unknown): RpcFailure {
 
 const deadline = (options?: { timeoutMs?: number }) => new Date(Date.now() + (options?.timeoutMs ?? 30_000));
 
-export function grpcClient(address: string): RpcClient {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+export interface ClientOptions {
+  /** Sent with every call: gRPC metadata, HTTP headers (e.g. authorization). */
+  headers?: Record<string, string>;
+}
+
+export function grpcClient(
+  address: string,
+  options: ClientOptions & { credentials?: grpc.ChannelCredentials } = {},
+): RpcClient {
+  const client = new grpc.Client(address, options.credentials ?? grpc.credentials.createInsecure());
+  const metadata = () => {
+    const m = new grpc.Metadata();
+    for (const [key, value] of Object.entries(options.headers ?? {})) m.set(key, value);
+    return m;
+  };
   return {
     name: "grpc",
-    unary(method, request, options) {
-      return grpcUnary(client, method, request, { deadline: deadline(options) }).catch((err: grpc.ServiceError) => {
-        throw fromGrpcError(err);
-      });
+    unary(method, request, callOptions) {
+      return grpcUnary(client, method, request, { deadline: deadline(callOptions), metadata: metadata() }).catch(
+        (err: grpc.ServiceError) => {
+          throw fromGrpcError(err);
+        },
+      );
     },
     async *serverStream(method, request) {
       const req = create(method.input, request);
@@ -124,6 +140,7 @@ export function grpcClient(address: string): RpcClient {
         grpcCodec(method.input).serialize,
         grpcCodec(method.output).deserialize,
         req,
+        metadata(),
       );
       try {
         for await (const msg of stream) yield msg;
@@ -131,14 +148,14 @@ export function grpcClient(address: string): RpcClient {
         throw fromGrpcError(e as grpc.ServiceError);
       }
     },
-    clientStream(method, requests, options) {
+    clientStream(method, requests, callOptions) {
       return new Promise((resolve, reject) => {
         const call = client.makeClientStreamRequest(
           grpcPath(method),
           grpcCodec(method.input).serialize,
           grpcCodec(method.output).deserialize,
-          new grpc.Metadata(),
-          { deadline: deadline(options) },
+          metadata(),
+          { deadline: deadline(callOptions) },
           (err, res) => (err ? reject(fromGrpcError(err)) : resolve(res!)),
         );
         // Once the status is in (the server may answer before reading everything), a
@@ -166,13 +183,26 @@ export function grpcClient(address: string): RpcClient {
   };
 }
 
-export function connectClient(baseUrl: string): RpcClient {
+export function connectClient(
+  baseUrl: string,
+  options: ClientOptions & { protocol?: "connect" | "grpc-web"; nodeOptions?: https.RequestOptions } = {},
+): RpcClient {
   // HTTP/1.1, as curl and browsers reach the HTTP port (a plain node:http server, so HTTP/2
   // would not even connect). connect-node streams a request body over HTTP/1.1, so client
   // streaming works on it; only bidi streaming (and the gRPC protocol) need HTTP/2.
-  const transport = createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: false });
+  const settings = {
+    baseUrl,
+    httpVersion: "1.1" as const,
+    ...(options.nodeOptions ? { nodeOptions: options.nodeOptions } : {}),
+    ...(options.headers ? { interceptors: [withHeaders(options.headers)] } : {}),
+  };
+  const protocol = options.protocol ?? "connect";
+  const transport =
+    protocol === "connect"
+      ? createConnectTransport({ ...settings, useBinaryFormat: false })
+      : createGrpcWebTransport({ ...settings, useBinaryFormat: true });
   return {
-    name: "connect",
+    name: protocol,
     async unary(method, request, options) {
       const client = createClient(method.parent, transport) as unknown as Record<
         string,
@@ -211,5 +241,13 @@ export function connectClient(baseUrl: string): RpcClient {
       }
     },
     close: () => undefined,
+  };
+}
+
+/** Adds `headers` to every request a Connect transport sends. */
+function withHeaders(headers: Record<string, string>): Interceptor {
+  return (next) => (req) => {
+    for (const [key, value] of Object.entries(headers)) req.header.set(key, value);
+    return next(req);
   };
 }

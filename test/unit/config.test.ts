@@ -41,15 +41,18 @@ describe("config", () => {
   });
 
   it("serves plaintext only on loopback unless TLS is set or plaintext is explicitly allowed", () => {
-    expect(() => loadConfig({ GRPC_HOST: "0.0.0.0" })).toThrow(
+    expect(() => loadConfig({ GRPC_HOST: "0.0.0.0", AUTH_MODE: "none" })).toThrow(
       new RegExp(
         '^GRPC_HOST="0.0.0.0" is not a loopback address: ' +
           "set TLS_CERT_FILE and TLS_KEY_FILE, or ALLOW_PLAINTEXT_NON_LOOPBACK=true$",
       ),
     );
-    expect(() => loadConfig({ HTTP_HOST: "10.1.2.3" })).toThrow(/^HTTP_HOST/);
+    expect(() => loadConfig({ HTTP_HOST: "10.1.2.3", AUTH_MODE: "none" })).toThrow(/^HTTP_HOST/);
     expect(loadConfig({ HTTP_HOST: "10.1.2.3", HTTP_PORT: "0", METRICS_PORT: "0" }).httpHost).toBe("10.1.2.3");
-    expect(loadConfig({ GRPC_HOST: "0.0.0.0", ALLOW_PLAINTEXT_NON_LOOPBACK: "true" }).plaintextNonLoopback).toBe(true);
+    expect(
+      loadConfig({ GRPC_HOST: "0.0.0.0", ALLOW_PLAINTEXT_NON_LOOPBACK: "true", AUTH_MODE: "none" })
+        .plaintextNonLoopback,
+    ).toBe(true);
     for (const h of ["localhost", "127.0.0.1", "127.9.9.9", "::1"])
       expect(loadConfig({ GRPC_HOST: h }).grpcHost).toBe(h);
   });
@@ -60,7 +63,12 @@ describe("config", () => {
       /^TLS_CERT_FILE="\/nonexistent.pem" is invalid: cannot read it \(ENOENT\)$/,
     );
     expect(() => loadConfig({ TLS_CLIENT_CA_FILE: "package.json" })).toThrow(/^TLS_CLIENT_CA_FILE needs/);
-    const c = loadConfig({ TLS_CERT_FILE: "package.json", TLS_KEY_FILE: "package.json", GRPC_HOST: "0.0.0.0" });
+    const c = loadConfig({
+      TLS_CERT_FILE: "package.json",
+      TLS_KEY_FILE: "package.json",
+      GRPC_HOST: "0.0.0.0",
+      AUTH_MODE: "none",
+    });
     expect(c.tls?.cert.length).toBeGreaterThan(0);
   });
 });

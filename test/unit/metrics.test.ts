@@ -16,14 +16,14 @@ describe("metrics", () => {
       requestMethod: "POST",
       url: "/x",
     });
-    metrics.observer({ service: InventoryService, method, ctx, requestId: undefined })(
+    metrics.observer({ service: InventoryService, method, ctx, requestId: undefined, principal: "checkout" })(
       new ConnectError("x", Code.NotFound),
     );
     metrics.onStoreOperation({ operation: "GetItem", durationMs: 3, outcome: "OK", attempts: 3 });
     state = "open";
     const text = await metrics.registry.metrics();
     expect(text).toContain(
-      'rpc_server_handled_total{method="commerce.v1.InventoryService/GetItem",code="NOT_FOUND"} 1',
+      'rpc_server_handled_total{method="commerce.v1.InventoryService/GetItem",code="NOT_FOUND",principal="checkout"} 1',
     );
     expect(text).toContain('dynamodb_operation_seconds_count{operation="GetItem",outcome="OK"} 1');
     expect(text).toContain('dynamodb_retries_total{operation="GetItem"} 2');
