@@ -13,7 +13,14 @@ import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { type AuthGate, principalKey } from "../middleware/auth-gate.js";
 import { type Admissions, authInterceptor, type OnAuthRefused } from "./grpc-auth.js";
 import { createServiceHandlers, grpcStatus } from "./grpc-call.js";
+import { protectConnections } from "./grpc-connections.js";
 import { rawServiceDefinition } from "./grpc-service-definition.js";
+import {
+  GRPC_KEEPALIVE_TIME_MS,
+  GRPC_KEEPALIVE_TIMEOUT_MS,
+  GRPC_MAX_CONCURRENT_STREAMS,
+  GRPC_MAX_CONNECTION_IDLE_MS,
+} from "./limits.js";
 import { headersFromMetadata } from "./metadata.js";
 import { createReflectionServices, createServiceRegistry } from "./reflection.js";
 import { defaultMaxMessageBytes, defaultMaxTimeoutMs, type ServiceRegistration } from "./registration.js";
@@ -76,6 +83,10 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   const server = new grpc.Server({
     "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? defaultMaxMessageBytes,
     "grpc.max_send_message_length": options.maxSendMessageBytes ?? defaultMaxMessageBytes,
+    "grpc.max_concurrent_streams": GRPC_MAX_CONCURRENT_STREAMS,
+    "grpc.keepalive_time_ms": GRPC_KEEPALIVE_TIME_MS,
+    "grpc.keepalive_timeout_ms": GRPC_KEEPALIVE_TIMEOUT_MS,
+    "grpc.max_connection_idle_ms": GRPC_MAX_CONNECTION_IDLE_MS,
     interceptors,
   });
   const settings = {
@@ -91,7 +102,10 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   return { server, health, serviceNames: ["", ...options.services.map((s) => s.service.typeName)] };
 }
 
-/** Binds (insecure unless credentials are given) and resolves the bound port (port 0: a free one). */
+/**
+ * Binds (insecure unless credentials are given) and resolves the bound port (port 0: a
+ * free one), with the connection protections grpc-js lacks installed (grpc-connections.ts).
+ */
 export function listenGrpc(
   server: grpc.Server,
   host: string,
@@ -100,7 +114,11 @@ export function listenGrpc(
 ): Promise<number> {
   const address = host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
+    server.bindAsync(address, credentials, (err, bound) => {
+      if (err) return reject(err);
+      protectConnections(server);
+      resolve(bound);
+    });
   });
 }
 

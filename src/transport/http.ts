@@ -34,6 +34,12 @@ import {
 } from "./connect-internals.js";
 import { httpCredentials, refusalResponse } from "./http-auth.js";
 import {
+  HTTP_HEADERS_TIMEOUT_MS,
+  HTTP_KEEP_ALIVE_TIMEOUT_MS,
+  HTTP_MAX_CONNECTIONS,
+  HTTP_MAX_HEADER_BYTES,
+} from "./limits.js";
+import {
   type AnyMethodImpl,
   defaultMaxMessageBytes,
   defaultMaxTimeoutMs,
@@ -139,15 +145,36 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       });
   };
   const tls = options.tls;
-  if (tls === undefined) return createServer(handler);
-  return createTlsServer(
-    {
-      key: tls.key,
-      cert: tls.cert,
-      ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
-    },
-    handler,
-  );
+  const server =
+    tls === undefined
+      ? createServer(connectionLimits(capMs), handler)
+      : createTlsServer(
+          {
+            ...connectionLimits(capMs),
+            key: tls.key,
+            cert: tls.cert,
+            ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+          },
+          handler,
+        );
+  server.maxConnections = HTTP_MAX_CONNECTIONS;
+  return server;
+}
+
+/**
+ * What one connection may hold (README "Limits"): headers within HTTP_HEADERS_TIMEOUT_MS
+ * (slow loris), the whole request within the deadline cap plus the headers' allowance (a
+ * client stream may legitimately take that long), idle keep-alive sockets closed.
+ */
+function connectionLimits(capMs: number) {
+  return {
+    headersTimeout: HTTP_HEADERS_TIMEOUT_MS,
+    // How often node checks those timeouts (default 30 s, which would triple the allowance).
+    connectionsCheckingInterval: 1_000,
+    requestTimeout: capMs + HTTP_HEADERS_TIMEOUT_MS,
+    keepAliveTimeout: HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    maxHeaderSize: HTTP_MAX_HEADER_BYTES,
+  };
 }
 
 /**
