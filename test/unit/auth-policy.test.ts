@@ -3,16 +3,20 @@
  * how the refusal names the problem; AUTH_MODE's config rules; the gate's decisions; and
  * how a certificate names its principal.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { PeerCertificate } from "node:tls";
+import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { DomainError } from "../../src/domain/errors.js";
 import { ANONYMOUS, createAuthGate } from "../../src/middleware/auth-gate.js";
 import { methodCatalog, parsePolicy } from "../../src/middleware/auth-policy.js";
+import { createApp } from "../../src/server.js";
+import { createStoreClient } from "../../src/store/dynamo.js";
+import { tableNames } from "../../src/store/tables.js";
 import { peerIdentity } from "../../src/transport/peer-identity.js";
 import { SERVED_SERVICES } from "../../src/transport/served-services.js";
 
@@ -204,5 +208,31 @@ describe("AUTH_MODE in config", () => {
     expect(() => loadConfig({ AUTH_MODE: "mtls", AUTH_POLICY_FILE: good })).toThrow(
       /^AUTH_MODE=mtls needs TLS_CERT_FILE, TLS_KEY_FILE and TLS_CLIENT_CA_FILE/,
     );
+  });
+});
+
+describe("SERVED_SERVICES", () => {
+  it("names every service createApp mounts, plus health and both reflection versions", () => {
+    const store = createStoreClient({ endpoint: "http://127.0.0.1:9", region: "us-east-1", credentials: "local" });
+    try {
+      const app = createApp({
+        client: store,
+        tables: tableNames(""),
+        logger: pino({ level: "silent" }),
+        pageTokenSecret: randomBytes(32),
+        maxMessageBytes: 1 << 20,
+        maxDeadlineMs: 1_000,
+      });
+      expect(SERVED_SERVICES.map((s) => s.typeName).sort()).toEqual(
+        [
+          ...app.services.map((s) => s.service.typeName),
+          "grpc.health.v1.Health",
+          "grpc.reflection.v1.ServerReflection",
+          "grpc.reflection.v1alpha.ServerReflection",
+        ].sort(),
+      );
+    } finally {
+      store.destroy();
+    }
   });
 });
