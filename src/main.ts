@@ -1,8 +1,11 @@
 /**
  * The only place that reads the environment, wires, listens and handles signals.
  * config → (embedded DynamoDB Local) → tables → servers → SERVING; on SIGTERM/SIGINT:
- * NOT_SERVING → stop accepting → drain up to SHUTDOWN_GRACE_MS → close store and engine.
+ * NOT_SERVING → stop accepting → drain up to SHUTDOWN_GRACE_MS → close store and engine →
+ * export the last spans.
  */
+// First: starts tracing, when configured, before any module below loads the AWS SDK.
+import "./telemetry/startup.js";
 import { createServer as createPlainHttpServer, type Server as PlainHttpServer } from "node:http";
 import { pino } from "pino";
 import { type Config, ConfigError, loadConfig } from "./config.js";
@@ -11,6 +14,7 @@ import { createRpcMetrics, type RpcMetrics } from "./middleware/metrics.js";
 import { createApp, reportHealth } from "./server.js";
 import { createStoreClient } from "./store/dynamo.js";
 import { ensureTables, tableNames } from "./store/tables.js";
+import { tracing } from "./telemetry/startup.js";
 import { listenGrpc } from "./transport/grpc.js";
 import { listenHttp } from "./transport/http.js";
 import { grpcCredentials } from "./transport/tls.js";
@@ -98,6 +102,9 @@ async function main(): Promise<void> {
     }
   };
 
+  // Pushed first, so it runs last: the spans of drained calls and of closing are exported too.
+  const started = tracing;
+  if (started) stops.push(() => started.shutdown());
   try {
     let endpoint: string | undefined;
     let credentials: "local" | "chain" = "chain";
@@ -135,6 +142,7 @@ async function main(): Promise<void> {
       tables,
       logger,
       metrics,
+      tracing,
       pageTokenSecret: config.pageTokenSecret,
       maxMessageBytes: config.maxMessageBytes,
       maxDeadlineMs: config.maxDeadlineMs,

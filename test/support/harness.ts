@@ -5,13 +5,14 @@
  * file or describe block.
  */
 import { randomBytes } from "node:crypto";
-import { pino } from "pino";
+import { type Logger, pino } from "pino";
 import { afterAll, beforeAll, inject } from "vitest";
 import { createRpcMetrics, type RpcMetrics } from "../../src/middleware/metrics.js";
 import type { StoreBreakerOptions } from "../../src/resilience/circuit-breaker.js";
 import { createApp, reportHealth } from "../../src/server.js";
 import { createStoreClient, type StoreClient } from "../../src/store/dynamo.js";
 import { ensureTables, type TableNames, tableNames } from "../../src/store/tables.js";
+import type { Tracing } from "../../src/telemetry/start-tracing.js";
 import { listenGrpc } from "../../src/transport/grpc.js";
 import { listenHttp } from "../../src/transport/http.js";
 import { type FaultProxy, startFaultProxy } from "./fault-proxy.js";
@@ -38,6 +39,10 @@ export interface HarnessOptions {
   /** Another DynamoDB than the run's (fault tests start their own). */
   endpoint?: string;
   breaker?: StoreBreakerOptions;
+  /** RPC spans; start tracing before importing this module (start-tracing.ts says why). */
+  tracing?: Tracing;
+  /** The server's logger; default silent, or TEST_LOG_LEVEL. */
+  logger?: Logger;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -49,7 +54,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     credentials: "local",
     ...(options.breaker ? { breaker: options.breaker } : {}),
   });
-  const logger = pino({ level: process.env["TEST_LOG_LEVEL"] ?? "silent" });
+  const logger = options.logger ?? pino({ level: process.env["TEST_LOG_LEVEL"] ?? "silent" });
   await ensureTables(store.raw, prefix);
   const tables = tableNames(prefix);
   const metrics = createRpcMetrics();
@@ -58,6 +63,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     tables,
     logger,
     metrics,
+    tracing: options.tracing,
     pageTokenSecret: randomBytes(32),
     maxMessageBytes: 4 * 1024 * 1024,
     maxDeadlineMs: 60_000,

@@ -37,16 +37,23 @@ export interface RpcFailure {
   retryInfo: RetryInfo | undefined;
 }
 
+export interface CallOptions {
+  timeoutMs?: number;
+  /** Request headers (gRPC metadata), e.g. a W3C `traceparent`. */
+  headers?: Record<string, string>;
+}
+
 export interface RpcClient {
   readonly name: "grpc" | "connect";
   unary<I extends DescMessage, O extends DescMessage>(
     method: DescMethod & { input: I; output: O },
     request: MessageInitShape<I>,
-    options?: { timeoutMs?: number },
+    options?: CallOptions,
   ): Promise<MessageShape<O>>;
   serverStream<I extends DescMessage, O extends DescMessage>(
     method: DescMethod & { input: I; output: O },
     request: MessageInitShape<I>,
+    options?: Pick<CallOptions, "headers">,
   ): AsyncIterable<MessageShape<O>>;
   /** Sends every request (an array, or a stream the test feeds), then awaits the one answer. */
   clientStream<I extends DescMessage, O extends DescMessage>(
@@ -108,22 +115,32 @@ function fromConnectError(e: unknown): RpcFailure {
 
 const deadline = (options?: { timeoutMs?: number }) => new Date(Date.now() + (options?.timeoutMs ?? 30_000));
 
+function metadataOf(headers: Record<string, string> | undefined): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  for (const [key, value] of Object.entries(headers ?? {})) metadata.set(key, value);
+  return metadata;
+}
+
 export function grpcClient(address: string): RpcClient {
   const client = new grpc.Client(address, grpc.credentials.createInsecure());
   return {
     name: "grpc",
     unary(method, request, options) {
-      return grpcUnary(client, method, request, { deadline: deadline(options) }).catch((err: grpc.ServiceError) => {
+      return grpcUnary(client, method, request, {
+        deadline: deadline(options),
+        metadata: metadataOf(options?.headers),
+      }).catch((err: grpc.ServiceError) => {
         throw fromGrpcError(err);
       });
     },
-    async *serverStream(method, request) {
+    async *serverStream(method, request, options) {
       const req = create(method.input, request);
       const stream = client.makeServerStreamRequest(
         grpcPath(method),
         grpcCodec(method.input).serialize,
         grpcCodec(method.output).deserialize,
         req,
+        metadataOf(options?.headers),
       );
       try {
         for await (const msg of stream) yield msg;
@@ -179,18 +196,21 @@ export function connectClient(baseUrl: string): RpcClient {
         (r: unknown, o: unknown) => Promise<never>
       >;
       try {
-        return await client[method.localName]!(request, { timeoutMs: options?.timeoutMs ?? 30_000 });
+        return await client[method.localName]!(request, {
+          timeoutMs: options?.timeoutMs ?? 30_000,
+          ...(options?.headers ? { headers: options.headers } : {}),
+        });
       } catch (e) {
         throw fromConnectError(e);
       }
     },
-    async *serverStream(method, request) {
+    async *serverStream(method, request, options) {
       const client = createClient(method.parent, transport) as unknown as Record<
         string,
-        (r: unknown) => AsyncIterable<never>
+        (r: unknown, o: unknown) => AsyncIterable<never>
       >;
       try {
-        for await (const msg of client[method.localName]!(request)) yield msg;
+        for await (const msg of client[method.localName]!(request, { headers: options?.headers })) yield msg;
       } catch (e) {
         throw fromConnectError(e);
       }
