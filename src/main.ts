@@ -102,9 +102,12 @@ async function main(): Promise<void> {
     }
   };
 
-  // Pushed first, so it runs last: the spans of drained calls and of closing are exported too.
   const started = tracing;
-  if (started) stops.push(() => started.shutdown());
+  if (started) {
+    started.reportFailuresTo((err) => logger.warn({ err }, "trace export failed"));
+    // Pushed first, so it runs last: the spans of drained calls and of closing are exported too.
+    stops.push(() => started.shutdown());
+  }
   try {
     let endpoint: string | undefined;
     let credentials: "local" | "chain" = "chain";

@@ -42,19 +42,17 @@ const direct = <T>(fn: () => T): T => fn();
 /** The ends of one call's observers as one scope. */
 export function callScope(ends: readonly CallEnd[]): CallScope {
   let run = direct;
-  const received: Array<() => void> = [];
-  const sent: Array<() => void> = [];
+  let onReceived: (() => void) | undefined;
+  let onSent: (() => void) | undefined;
   for (const end of ends) {
     if (end.run) {
       const outer = run;
       const inner = end.run;
       run = (fn) => outer(() => inner(fn));
     }
-    if (end.received) received.push(end.received);
-    if (end.sent) sent.push(end.sent);
+    if (end.received) onReceived = both(onReceived, end.received);
+    if (end.sent) onSent = both(onSent, end.sent);
   }
-  const onReceived = all(received);
-  const onSent = all(sent);
   const runs = run !== direct;
   return {
     end(error) {
@@ -70,12 +68,13 @@ export function callScope(ends: readonly CallEnd[]): CallScope {
 
 const nothing = () => undefined;
 
-function all(hooks: Array<() => void>): (() => void) | undefined {
-  if (hooks.length === 0) return undefined;
-  if (hooks.length === 1) return hooks[0];
-  return () => {
-    for (const hook of hooks) hook();
-  };
+function both(first: (() => void) | undefined, second: () => void): () => void {
+  return first === undefined
+    ? second
+    : () => {
+        first();
+        second();
+      };
 }
 
 /**

@@ -62,6 +62,13 @@ describe("tracing", () => {
     expect((h().store.raw.send as { __wrapped?: boolean }).__wrapped).toBe(true);
   });
 
+  it("starts traces only at RPCs: the health probe's reads (every 500 ms here) make none", async () => {
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    const spans = exporter.getFinishedSpans();
+    expect(spans.length).toBeGreaterThan(0);
+    expect(spans.filter((s) => s.parentSpanContext === undefined && s.kind !== SpanKind.SERVER)).toEqual([]);
+  });
+
   for (const client of ["grpc", "connect"] as const) {
     describe(`over ${client}`, () => {
       const c = () => (client === "grpc" ? h().grpc : h().connect);
