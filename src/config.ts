@@ -131,9 +131,11 @@ function storeMode(env: Env): StoreMode {
  * Exported for src/telemetry/startup.ts, which must decide before the rest loads.
  */
 export function tracingSettings(env: Env = process.env): TracingConfig | undefined {
-  const disabled = str(env, "OTEL_SDK_DISABLED", "false").toLowerCase();
+  const rawDisabled = str(env, "OTEL_SDK_DISABLED", "false");
+  // Case-insensitive, as the specification defines its booleans.
+  const disabled = rawDisabled.toLowerCase();
   if (disabled !== "true" && disabled !== "false") {
-    throw new ConfigError(`OTEL_SDK_DISABLED=${JSON.stringify(disabled)} is invalid: expected true or false`);
+    throw new ConfigError(`OTEL_SDK_DISABLED=${JSON.stringify(rawDisabled)} is invalid: expected true or false`);
   }
   for (const name of ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"]) {
     const protocol = str(env, name, "http/protobuf");

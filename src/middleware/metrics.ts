@@ -47,32 +47,32 @@ export function createRpcMetrics(): RpcMetrics {
   collectDefaultMetrics({ register: registry });
   const started = new Counter({
     name: "grpc_server_started_total",
-    help: "Total number of RPCs started on the server.",
+    help: "RPCs started, by type, service and method",
     labelNames: METHOD_LABELS,
     registers: [registry],
   });
   const handled = new Counter({
     name: "grpc_server_handled_total",
-    help: "Total number of RPCs completed on the server, regardless of success or failure.",
+    help: "RPCs completed with any status, by type, service, method and gRPC code",
     labelNames: [...METHOD_LABELS, "grpc_code"],
     registers: [registry],
   });
   const handling = new Histogram({
     name: "grpc_server_handling_seconds",
-    help: "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.",
+    help: "Time from an RPC's start to its status, in seconds, streams included",
     labelNames: METHOD_LABELS,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
   const received = new Counter({
     name: "grpc_server_msg_received_total",
-    help: "Total number of RPC stream messages received on the server.",
+    help: "Request messages received: the single one of a call, or each of a stream",
     labelNames: METHOD_LABELS,
     registers: [registry],
   });
   const sent = new Counter({
     name: "grpc_server_msg_sent_total",
-    help: "Total number of gRPC stream messages sent by the server.",
+    help: "Response messages sent: the single one of a call, or each of a stream",
     labelNames: METHOD_LABELS,
     registers: [registry],
   });
