@@ -40,6 +40,8 @@ export interface Config {
   /** Plaintext on a non-loopback address, explicitly allowed (and logged at start). */
   readonly plaintextNonLoopback: boolean;
   readonly auth: AuthSettings;
+  /** OpenTelemetry traces exported over OTLP; undefined: tracing off. */
+  readonly tracing: TracingConfig | undefined;
 }
 
 export interface AuthSettings {
@@ -48,6 +50,16 @@ export interface AuthSettings {
   readonly policyFile: string | undefined;
   /** The policy as read at start. */
   readonly policy: Policy | undefined;
+}
+
+export interface TracingConfig {
+  /**
+   * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT. The OTLP exporter
+   * reads these (and the other OTEL_EXPORTER_OTLP_* variables) itself, with the
+   * specification's rules (`/v1/traces` appended to the second); here they turn tracing
+   * on and are checked.
+   */
+  readonly otlpEndpoint: string;
 }
 
 export class ConfigError extends Error {
@@ -122,6 +134,37 @@ function storeMode(env: Env): StoreMode {
   }
   if (mode === "aws") return { kind: "aws" };
   return { kind: "embedded", dataDir: str(env, "DATA_DIR", "./var") };
+}
+
+/**
+ * Tracing is on when an OTLP endpoint is set, unless OTEL_SDK_DISABLED=true (the
+ * specification's switch). Only OTLP over HTTP with protobuf bodies is shipped, so another
+ * OTEL_EXPORTER_OTLP_PROTOCOL stops the start instead of sending protobuf to a gRPC port.
+ * Exported for src/telemetry/startup.ts, which must decide before the rest loads.
+ */
+export function tracingSettings(env: Env = process.env): TracingConfig | undefined {
+  const rawDisabled = str(env, "OTEL_SDK_DISABLED", "false");
+  // Case-insensitive, as the specification defines its booleans.
+  const disabled = rawDisabled.toLowerCase();
+  if (disabled !== "true" && disabled !== "false") {
+    throw new ConfigError(`OTEL_SDK_DISABLED=${JSON.stringify(rawDisabled)} is invalid: expected true or false`);
+  }
+  for (const name of ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"]) {
+    const protocol = str(env, name, "http/protobuf");
+    if (protocol !== "http/protobuf") {
+      throw new ConfigError(`${name}=${JSON.stringify(protocol)} is invalid: only http/protobuf is supported`);
+    }
+  }
+  const name =
+    str(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "") !== ""
+      ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+      : "OTEL_EXPORTER_OTLP_ENDPOINT";
+  const endpoint = str(env, name, "");
+  if (endpoint === "" || disabled === "true") return undefined;
+  if (!/^https?:\/\/[^/]/.test(endpoint) || !URL.canParse(endpoint)) {
+    throw new ConfigError(`${name}=${JSON.stringify(endpoint)} is invalid: expected an http:// or https:// URL`);
+  }
+  return { otlpEndpoint: endpoint };
 }
 
 function secret(env: Env): { key: Buffer; ephemeral: boolean } {
@@ -252,6 +295,7 @@ export function loadConfig(env: Env = process.env): Config {
     tls,
     plaintextNonLoopback,
     auth: Object.freeze(auth),
+    tracing: tracingSettings(env),
   });
 }
 

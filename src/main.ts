@@ -1,8 +1,11 @@
 /**
  * The only place that reads the environment, wires, listens and handles signals.
  * config → (embedded DynamoDB Local) → tables → servers → SERVING; on SIGTERM/SIGINT:
- * NOT_SERVING → stop accepting → drain up to SHUTDOWN_GRACE_MS → close store and engine.
+ * NOT_SERVING → stop accepting → drain up to SHUTDOWN_GRACE_MS → close store and engine →
+ * export the last spans.
  */
+// First: starts tracing, when configured, before any module below loads the AWS SDK.
+import "./telemetry/startup.js";
 import { createServer as createPlainHttpServer, type Server as PlainHttpServer } from "node:http";
 import { type Logger, pino } from "pino";
 import { type Config, ConfigError, loadConfig } from "./config.js";
@@ -13,6 +16,7 @@ import { createRpcMetrics, type RpcMetrics } from "./middleware/metrics.js";
 import { createApp, reportHealth } from "./server.js";
 import { createStoreClient } from "./store/dynamo.js";
 import { ensureTables, tableNames } from "./store/tables.js";
+import { tracing } from "./telemetry/startup.js";
 import { listenGrpc } from "./transport/grpc.js";
 import { listenHttp } from "./transport/http.js";
 import { SERVED_SERVICES } from "./transport/served-services.js";
@@ -121,6 +125,12 @@ async function main(): Promise<void> {
     }
   };
 
+  const started = tracing;
+  if (started) {
+    started.reportFailuresTo((err) => logger.warn({ err }, "trace export failed"));
+    // Pushed first, so it runs last: the spans of drained calls and of closing are exported too.
+    stops.push(() => started.shutdown());
+  }
   try {
     let endpoint: string | undefined;
     let credentials: "local" | "chain" = "chain";
@@ -159,6 +169,7 @@ async function main(): Promise<void> {
       tables,
       logger,
       metrics,
+      tracing,
       pageTokenSecret: config.pageTokenSecret,
       maxMessageBytes: config.maxMessageBytes,
       maxDeadlineMs: config.maxDeadlineMs,

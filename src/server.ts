@@ -36,6 +36,8 @@ export interface AppOptions {
   tables: TableNames;
   logger: Logger;
   metrics?: RpcMetrics | undefined;
+  /** RPC spans (src/telemetry/start-tracing.ts); unset: tracing off, no span and no trace id. */
+  tracing?: { readonly observer: CallObserver } | undefined;
   pageTokenSecret: Buffer;
   /** Largest request or response message, both transports. */
   maxMessageBytes: number;
@@ -47,9 +49,16 @@ export interface AppOptions {
   auth?: AuthGate | undefined;
 }
 
-/** The observers every call is reported to (logging, metrics), on both transports. */
+/**
+ * The observers every call is reported to (tracing, logging, metrics), on both transports.
+ * Tracing comes first: its span then covers the other observers' refusals.
+ */
 function callObservers(options: AppOptions): CallObserver[] {
-  return [rpcLogging(options.logger), ...(options.metrics ? [options.metrics.observer] : [])];
+  return [
+    ...(options.tracing ? [options.tracing.observer] : []),
+    rpcLogging(options.logger),
+    ...(options.metrics ? [options.metrics.observer] : []),
+  ];
 }
 
 /** The commerce services, each wrapped in the shared middleware. */

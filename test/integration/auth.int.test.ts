@@ -212,9 +212,9 @@ describe.each(["none", "token", "mtls"] as const)("AUTH_MODE=%s", (mode) => {
     );
     const metrics = await h.metrics.registry.metrics();
     expect(metrics).toMatch(
-      /rpc_server_handled_total\{method="commerce.v1.InventoryService\/CreateItem",code="PERMISSION_DENIED",principal="fulfilment"\} [1-9]/,
+      /grpc_server_handled_total\{grpc_type="unary",grpc_service="commerce.v1.InventoryService",grpc_method="CreateItem",grpc_code="PermissionDenied",principal="fulfilment"\} [1-9]/,
     );
-    expect(metrics).toMatch(/code="UNAUTHENTICATED",principal="anonymous"\} [1-9]/);
+    expect(metrics).toMatch(/grpc_code="Unauthenticated",principal="anonymous"\} [1-9]/);
   });
 
   it("health is public: answered without credentials", async () => {

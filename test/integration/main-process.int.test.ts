@@ -1,13 +1,14 @@
 /**
  * The service as operators run it: `npm start` (compiled JavaScript under plain `node`,
  * Node ≥ 22) on its embedded DynamoDB Local with a DATA_DIR. SIGTERM ends it cleanly with
- * no Java left behind, a restart keeps the data, and a bad setting stops the start with
- * one line naming it.
+ * no Java left behind, a restart keeps the data, a bad setting stops the start with
+ * one line naming it, and with an OTLP endpoint set a call's trace reaches the collector.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer as createHttpServer } from "node:http";
 import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -144,6 +145,53 @@ describe("npm start", () => {
       expect(alive(javaPid)).toBe(false);
     } finally {
       blocker.close();
+      await rm(ownDir, { recursive: true, force: true });
+    }
+  });
+
+  it("exports a call's trace over OTLP to OTEL_EXPORTER_OTLP_ENDPOINT, the last spans at SIGTERM", async () => {
+    // A stand-in collector: keeps each OTLP/HTTP request body (protobuf) and answers with an
+    // empty ExportTraceServiceResponse.
+    const bodies: Buffer[] = [];
+    const paths: string[] = [];
+    const collector = createHttpServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        paths.push(req.url ?? "");
+        bodies.push(Buffer.concat(chunks));
+        res.writeHead(200, { "content-type": "application/x-protobuf" }).end();
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
+    const ownDir = await mkdtemp(join(tmpdir(), "traced-"));
+    try {
+      const started = await startMain({
+        DATA_DIR: ownDir,
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
+      });
+      const logLines: Array<Record<string, unknown>> = [];
+      createInterface({ input: started.child.stdout! }).on("line", (line) => logLines.push(JSON.parse(line)));
+      const traceId = randomBytes(16).toString("hex");
+      const traceparent = `00-${traceId}-${randomBytes(8).toString("hex")}-01`;
+      const client = grpcClient(started.grpcAddress);
+      const f = await failure(() => client.unary(M.getItem, { sku: "absent" }, { headers: { traceparent } }));
+      expect(f.errorInfo?.reason).toBe("ITEM_NOT_FOUND");
+      client.close();
+      // The batch processor exports every 5 s: sooner than that, only the shutdown flush sends.
+      process.kill(started.serverPid, "SIGTERM");
+      expect(await started.exited).toBe(0);
+
+      expect(logLines.find((l) => l["msg"] === "rpc")).toMatchObject({ trace_id: traceId, code: "NOT_FOUND" });
+      expect(paths.every((p) => p === "/v1/traces")).toBe(true);
+      // The protobuf carries ids as raw bytes and names as UTF-8: enough to find our trace.
+      const sent = Buffer.concat(bodies);
+      expect(sent.includes(Buffer.from(traceId, "hex"))).toBe(true);
+      expect(sent.includes("commerce.v1.InventoryService/GetItem")).toBe(true);
+      expect(sent.includes("DynamoDB.GetItem")).toBe(true);
+      expect(sent.includes("commerce")).toBe(true);
+    } finally {
+      collector.close();
       await rm(ownDir, { recursive: true, force: true });
     }
   });

@@ -13,6 +13,7 @@ import type { StoreBreakerOptions } from "../../src/resilience/circuit-breaker.j
 import { createApp, reportHealth } from "../../src/server.js";
 import { createStoreClient, type StoreClient } from "../../src/store/dynamo.js";
 import { ensureTables, type TableNames, tableNames } from "../../src/store/tables.js";
+import type { Tracing } from "../../src/telemetry/start-tracing.js";
 import { listenGrpc } from "../../src/transport/grpc.js";
 import { listenHttp } from "../../src/transport/http.js";
 import { grpcCredentials, type ServerTls } from "../../src/transport/tls.js";
@@ -44,7 +45,9 @@ export interface HarnessOptions {
   auth?: AuthGate;
   /** TLS on both listeners (the harness's own clients are plaintext: bring your own). */
   tls?: ServerTls;
-  /** Where the server logs (default: silent, or TEST_LOG_LEVEL). */
+  /** RPC spans; start tracing before importing this module (start-tracing.ts says why). */
+  tracing?: Tracing;
+  /** The server's logger; default silent, or TEST_LOG_LEVEL. */
   logger?: Logger;
 }
 
@@ -66,6 +69,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     tables,
     logger,
     metrics,
+    tracing: options.tracing,
     pageTokenSecret: randomBytes(32),
     maxMessageBytes: 4 * 1024 * 1024,
     maxDeadlineMs: 60_000,

@@ -38,16 +38,23 @@ export interface RpcFailure {
   retryInfo: RetryInfo | undefined;
 }
 
+export interface CallOptions {
+  timeoutMs?: number;
+  /** Request headers (gRPC metadata), e.g. a W3C `traceparent`. */
+  headers?: Record<string, string>;
+}
+
 export interface RpcClient {
   readonly name: "grpc" | "connect" | "grpc-web";
   unary<I extends DescMessage, O extends DescMessage>(
     method: DescMethod & { input: I; output: O },
     request: MessageInitShape<I>,
-    options?: { timeoutMs?: number },
+    options?: CallOptions,
   ): Promise<MessageShape<O>>;
   serverStream<I extends DescMessage, O extends DescMessage>(
     method: DescMethod & { input: I; output: O },
     request: MessageInitShape<I>,
+    options?: Pick<CallOptions, "headers">,
   ): AsyncIterable<MessageShape<O>>;
   /** Sends every request (an array, or a stream the test feeds), then awaits the one answer. */
   clientStream<I extends DescMessage, O extends DescMessage>(
@@ -109,6 +116,12 @@ function fromConnectError(e: unknown): RpcFailure {
 
 const deadline = (options?: { timeoutMs?: number }) => new Date(Date.now() + (options?.timeoutMs ?? 30_000));
 
+function metadataOf(headers: Record<string, string> | undefined): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  for (const [key, value] of Object.entries(headers ?? {})) metadata.set(key, value);
+  return metadata;
+}
+
 export interface ClientOptions {
   /** Sent with every call: gRPC metadata, HTTP headers (e.g. authorization). */
   headers?: Record<string, string>;
@@ -116,31 +129,28 @@ export interface ClientOptions {
 
 export function grpcClient(
   address: string,
-  options: ClientOptions & { credentials?: grpc.ChannelCredentials } = {},
+  clientOptions: ClientOptions & { credentials?: grpc.ChannelCredentials } = {},
 ): RpcClient {
-  const client = new grpc.Client(address, options.credentials ?? grpc.credentials.createInsecure());
-  const metadata = () => {
-    const m = new grpc.Metadata();
-    for (const [key, value] of Object.entries(options.headers ?? {})) m.set(key, value);
-    return m;
-  };
+  const client = new grpc.Client(address, clientOptions.credentials ?? grpc.credentials.createInsecure());
+  const headers = (perCall?: Record<string, string>) => ({ ...clientOptions.headers, ...perCall });
   return {
     name: "grpc",
-    unary(method, request, callOptions) {
-      return grpcUnary(client, method, request, { deadline: deadline(callOptions), metadata: metadata() }).catch(
-        (err: grpc.ServiceError) => {
-          throw fromGrpcError(err);
-        },
-      );
+    unary(method, request, options) {
+      return grpcUnary(client, method, request, {
+        deadline: deadline(options),
+        metadata: metadataOf(headers(options?.headers)),
+      }).catch((err: grpc.ServiceError) => {
+        throw fromGrpcError(err);
+      });
     },
-    async *serverStream(method, request) {
+    async *serverStream(method, request, options) {
       const req = create(method.input, request);
       const stream = client.makeServerStreamRequest(
         grpcPath(method),
         grpcCodec(method.input).serialize,
         grpcCodec(method.output).deserialize,
         req,
-        metadata(),
+        metadataOf(headers(options?.headers)),
       );
       try {
         for await (const msg of stream) yield msg;
@@ -148,14 +158,14 @@ export function grpcClient(
         throw fromGrpcError(e as grpc.ServiceError);
       }
     },
-    clientStream(method, requests, callOptions) {
+    clientStream(method, requests, options) {
       return new Promise((resolve, reject) => {
         const call = client.makeClientStreamRequest(
           grpcPath(method),
           grpcCodec(method.input).serialize,
           grpcCodec(method.output).deserialize,
-          metadata(),
-          { deadline: deadline(callOptions) },
+          metadataOf(clientOptions.headers),
+          { deadline: deadline(options) },
           (err, res) => (err ? reject(fromGrpcError(err)) : resolve(res!)),
         );
         // Once the status is in (the server may answer before reading everything), a
@@ -209,18 +219,21 @@ export function connectClient(
         (r: unknown, o: unknown) => Promise<never>
       >;
       try {
-        return await client[method.localName]!(request, { timeoutMs: options?.timeoutMs ?? 30_000 });
+        return await client[method.localName]!(request, {
+          timeoutMs: options?.timeoutMs ?? 30_000,
+          ...(options?.headers ? { headers: options.headers } : {}),
+        });
       } catch (e) {
         throw fromConnectError(e);
       }
     },
-    async *serverStream(method, request) {
+    async *serverStream(method, request, options) {
       const client = createClient(method.parent, transport) as unknown as Record<
         string,
-        (r: unknown) => AsyncIterable<never>
+        (r: unknown, o: unknown) => AsyncIterable<never>
       >;
       try {
-        for await (const msg of client[method.localName]!(request)) yield msg;
+        for await (const msg of client[method.localName]!(request, { headers: options?.headers })) yield msg;
       } catch (e) {
         throw fromConnectError(e);
       }

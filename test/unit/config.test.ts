@@ -10,6 +10,19 @@ describe("config", () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
+  it("traces only when an OTLP endpoint is set and the SDK is not disabled", () => {
+    expect(loadConfig({}).tracing).toBeUndefined();
+    const endpoint = "http://collector:4318";
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }).tracing).toEqual({ otlpEndpoint: endpoint });
+    expect(
+      loadConfig({
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${endpoint}/v1/traces`,
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+      }).tracing,
+    ).toEqual({ otlpEndpoint: `${endpoint}/v1/traces` });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SDK_DISABLED: "TRUE" }).tracing).toBeUndefined();
+  });
+
   it("never infers real AWS from a stray AWS_REGION", () => {
     expect(loadConfig({ AWS_REGION: "eu-west-1" }).store.kind).toBe("embedded");
     const aws = loadConfig({ DYNAMODB_MODE: "aws", AWS_REGION: "eu-west-1" });
@@ -35,6 +48,11 @@ describe("config", () => {
     ["DYNAMODB_MODE", "cloud"],
     ["SHUTDOWN_GRACE_MS", "-1"],
     ["PAGE_TOKEN_SECRET", "short"],
+    ["OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318"],
+    ["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "ftp://collector"],
+    ["OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"],
+    ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "http/json"],
+    ["OTEL_SDK_DISABLED", "maybe"],
   ])("a bad %s stops the start with one line naming it", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^${name}`));
