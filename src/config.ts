@@ -13,7 +13,17 @@ export type StoreMode =
   | { kind: "endpoint"; endpoint: string; credentials: "local" | "chain" }
   | { kind: "aws" };
 
-export interface Config {
+/**
+ * Where the data lives: the settings the server and the commerce-admin CLI share, so
+ * both reach the same tables (loadStoreConfig).
+ */
+export interface StoreConfig {
+  readonly store: StoreMode;
+  readonly awsRegion: string;
+  readonly tablePrefix: string;
+}
+
+export interface Config extends StoreConfig {
   readonly grpcHost: string;
   readonly grpcPort: number;
   readonly httpHost: string;
@@ -21,9 +31,6 @@ export interface Config {
   readonly httpPort: number;
   /** 0 turns /metrics off. */
   readonly metricsPort: number;
-  readonly store: StoreMode;
-  readonly awsRegion: string;
-  readonly tablePrefix: string;
   readonly ensureTables: boolean;
   readonly logLevel: string;
   readonly shutdownGraceMs: number;
@@ -152,8 +159,21 @@ export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
+/**
+ * The store settings alone (DYNAMODB_MODE, DYNAMODB_ENDPOINT, DATA_DIR, AWS_REGION,
+ * TABLE_PREFIX): what commerce-admin needs, without the listener and TLS checks of a server.
+ */
+export function loadStoreConfig(env: Env = process.env): StoreConfig {
+  return Object.freeze({
+    store: storeMode(env),
+    awsRegion: str(env, "AWS_REGION", "us-east-1"),
+    tablePrefix: validPrefix(str(env, "TABLE_PREFIX", "")),
+  });
+}
+
 export function loadConfig(env: Env = process.env): Config {
-  const store = storeMode(env);
+  const storeConfig = loadStoreConfig(env);
+  const { store } = storeConfig;
   const logLevel = str(env, "LOG_LEVEL", "info");
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL=${JSON.stringify(logLevel)} is invalid: expected one of ${LOG_LEVELS.join(", ")}`);
@@ -179,14 +199,12 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
   return Object.freeze({
+    ...storeConfig,
     grpcHost,
     grpcPort: int(env, "GRPC_PORT", 50051, 0, 65535),
     httpHost,
     httpPort,
     metricsPort,
-    store,
-    awsRegion: str(env, "AWS_REGION", "us-east-1"),
-    tablePrefix: validPrefix(str(env, "TABLE_PREFIX", "")),
     ensureTables: bool(env, "ENSURE_TABLES", store.kind !== "aws"),
     logLevel,
     shutdownGraceMs: int(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),

@@ -37,6 +37,7 @@ import { type AddressInfo, createServer } from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { removeLease, writeLease } from "./engine-lease.js";
 
 /** The subset of pino's API used here; any pino logger fits. */
 export interface EmbeddedDynamoDbLogger {
@@ -47,8 +48,9 @@ export interface EmbeddedDynamoDbLogger {
 export interface EmbeddedDynamoDbOptions {
   /**
    * Where data is kept: DynamoDB Local writes `<dataDir>/dynamodb/shared-local-instance.db`
-   * (created if missing). Default undefined: in memory (`-inMemory`), gone at stop —
-   * what tests want.
+   * (created if missing), and `engine.json` names the running engine until stop()
+   * (engine-lease.ts: how commerce-admin finds it). Default undefined: in memory
+   * (`-inMemory`), gone at stop — what tests want.
    */
   dataDir?: string;
   /**
@@ -117,7 +119,8 @@ export async function startEmbeddedDynamoDb(options: EmbeddedDynamoDbOptions = {
     const port = await reservePort(fixedPort ?? 0);
     const args = dynamoDbLocalArgs({ jar, libDir, port, dbPath });
     try {
-      return await launch([...prefix, java, ...args], path.dirname(jar), port, options);
+      const engine = await launch([...prefix, java, ...args], path.dirname(jar), port, options);
+      return dbPath === undefined ? engine : withLease(engine, dbPath);
     } catch (err) {
       // A picked port can be taken between our probe and the JVM's bind: pick another.
       const retry = err instanceof EmbeddedDynamoDbError && err.reason === "PORT_IN_USE";
@@ -125,6 +128,19 @@ export async function startEmbeddedDynamoDb(options: EmbeddedDynamoDbOptions = {
       options.logger?.warn({ port, attempt }, "DynamoDB Local port taken; retrying on another");
     }
   }
+}
+
+/** Publishes the engine's endpoint on its data directory while it runs (engine-lease.ts). */
+function withLease(engine: EmbeddedDynamoDb, dbPath: string): EmbeddedDynamoDb {
+  writeLease(dbPath, { endpoint: engine.endpoint, pid: engine.pid });
+  return Object.freeze({
+    endpoint: engine.endpoint,
+    pid: engine.pid,
+    stop: async () => {
+      removeLease(dbPath, engine.pid);
+      await engine.stop();
+    },
+  });
 }
 
 export interface DynamoDbLocalArgsInput {
