@@ -37,7 +37,7 @@ import { type AddressInfo, createServer } from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
-import { removeLease, writeLease } from "./engine-lease.js";
+import { acquireLease, publishEndpoint, releaseLease } from "./engine-lease.js";
 
 /** The subset of pino's API used here; any pino logger fits. */
 export interface EmbeddedDynamoDbLogger {
@@ -48,8 +48,9 @@ export interface EmbeddedDynamoDbLogger {
 export interface EmbeddedDynamoDbOptions {
   /**
    * Where data is kept: DynamoDB Local writes `<dataDir>/dynamodb/shared-local-instance.db`
-   * (created if missing), and `engine.json` names the running engine until stop()
-   * (engine-lease.ts: how commerce-admin finds it). Default undefined: in memory
+   * (created if missing), and `engine.json` names the running engine until stop(); a data
+   * directory another live process runs an engine on is refused (engine-lease.ts; also how
+   * commerce-admin finds the server's engine). Default undefined: in memory
    * (`-inMemory`), gone at stop — what tests want.
    */
   dataDir?: string;
@@ -82,7 +83,13 @@ export interface EmbeddedDynamoDb {
   stop(): Promise<void>;
 }
 
-export type EmbeddedDynamoDbFailure = "JAVA_MISSING" | "JAVA_TOO_OLD" | "EXITED" | "PORT_IN_USE" | "TIMEOUT";
+export type EmbeddedDynamoDbFailure =
+  | "JAVA_MISSING"
+  | "JAVA_TOO_OLD"
+  | "EXITED"
+  | "PORT_IN_USE"
+  | "TIMEOUT"
+  | "DATA_DIR_IN_USE";
 
 /** Why the engine could not start. `message` is fit for an operator; `reason` for code. */
 export class EmbeddedDynamoDbError extends Error {
@@ -107,20 +114,42 @@ const TAIL_BYTES = 4_096;
 export async function startEmbeddedDynamoDb(options: EmbeddedDynamoDbOptions = {}): Promise<EmbeddedDynamoDb> {
   const java = options.java ?? "java";
   const [, prefix] = await Promise.all([checkJava(java), parentDeathPrefix()]);
-  const { jar, libDir } = locateDynamoDbLocal();
   let dbPath: string | undefined;
   if (options.dataDir !== undefined) {
     // Absolute: the JVM runs with cwd = the jar's directory.
     dbPath = path.resolve(options.dataDir, "dynamodb");
     mkdirSync(dbPath, { recursive: true });
+    const holder = acquireLease(dbPath);
+    if (holder !== undefined) {
+      throw new EmbeddedDynamoDbError(
+        "DATA_DIR_IN_USE",
+        `DATA_DIR ${options.dataDir} is in use by the DynamoDB Local of process ${holder}: ` +
+          "stop that process, or use another DATA_DIR or DYNAMODB_ENDPOINT",
+      );
+    }
   }
+  try {
+    const engine = await startOnFreePort(java, prefix, dbPath, options);
+    return dbPath === undefined ? engine : withLease(engine, dbPath);
+  } catch (err) {
+    if (dbPath !== undefined) releaseLease(dbPath);
+    throw err;
+  }
+}
+
+async function startOnFreePort(
+  java: string,
+  prefix: string[],
+  dbPath: string | undefined,
+  options: EmbeddedDynamoDbOptions,
+): Promise<EmbeddedDynamoDb> {
+  const { jar, libDir } = locateDynamoDbLocal();
   const fixedPort = options.port !== undefined && options.port !== 0 ? options.port : undefined;
   for (let attempt = 1; ; attempt++) {
     const port = await reservePort(fixedPort ?? 0);
     const args = dynamoDbLocalArgs({ jar, libDir, port, dbPath });
     try {
-      const engine = await launch([...prefix, java, ...args], path.dirname(jar), port, options);
-      return dbPath === undefined ? engine : withLease(engine, dbPath);
+      return await launch([...prefix, java, ...args], path.dirname(jar), port, options);
     } catch (err) {
       // A picked port can be taken between our probe and the JVM's bind: pick another.
       const retry = err instanceof EmbeddedDynamoDbError && err.reason === "PORT_IN_USE";
@@ -130,14 +159,14 @@ export async function startEmbeddedDynamoDb(options: EmbeddedDynamoDbOptions = {
   }
 }
 
-/** Publishes the engine's endpoint on its data directory while it runs (engine-lease.ts). */
+/** Publishes the engine's endpoint on its data directory until stop (engine-lease.ts). */
 function withLease(engine: EmbeddedDynamoDb, dbPath: string): EmbeddedDynamoDb {
-  writeLease(dbPath, { endpoint: engine.endpoint, pid: engine.pid });
+  publishEndpoint(dbPath, engine.endpoint);
   return Object.freeze({
     endpoint: engine.endpoint,
     pid: engine.pid,
     stop: async () => {
-      removeLease(dbPath, engine.pid);
+      releaseLease(dbPath);
       await engine.stop();
     },
   });

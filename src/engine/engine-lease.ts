@@ -1,40 +1,35 @@
 /**
- * Where a running embedded DynamoDB Local can be found: `<dataDir>/dynamodb/engine.json`
- * holds its endpoint and JVM pid while it runs. The server writes it when it starts the
- * engine on a data directory; commerce-admin reads it, so that with the server running it
- * talks to the server's engine instead of starting a second JVM on the same files
- * (DynamoDB Local is not built for two processes sharing one database file).
+ * Who runs the embedded DynamoDB Local on a data directory: `<dataDir>/dynamodb/engine.json`
+ * names the owning process and, once the engine answers, its endpoint. DynamoDB Local is
+ * not built for two JVMs sharing one database file, so:
+ *  - starting an engine takes the lease first, exclusively (created with O_EXCL), and a
+ *    second start on a directory whose owner is alive is refused (a lease whose owner died,
+ *    even by SIGKILL, is stale and taken over);
+ *  - commerce-admin looks here first and, with the server running, talks to its engine.
  */
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 
-export interface EngineLease {
-  readonly endpoint: string;
-  /** The JVM's pid. */
-  readonly pid: number;
+interface Lease {
+  /** The process that started the engine (and stops it). */
+  owner: number;
+  /** Set once the engine answers. */
+  endpoint?: string;
 }
 
-export function leaseFile(dbPath: string): string {
-  return path.join(dbPath, "engine.json");
-}
+const file = (dbPath: string) => path.join(dbPath, "engine.json");
 
-export function writeLease(dbPath: string, lease: EngineLease): void {
-  writeFileSync(leaseFile(dbPath), `${JSON.stringify(lease)}\n`);
-}
-
-/** Removes the lease if it is still this engine's (another engine may have started since). */
-export function removeLease(dbPath: string, pid: number): void {
-  if (readLease(dbPath)?.pid === pid) rmSync(leaseFile(dbPath), { force: true });
-}
-
-function readLease(dbPath: string): EngineLease | undefined {
+function readLease(dbPath: string): Lease | undefined {
   try {
-    const parsed = JSON.parse(readFileSync(leaseFile(dbPath), "utf8")) as Partial<EngineLease>;
-    if (typeof parsed.endpoint !== "string" || typeof parsed.pid !== "number") return undefined;
-    return { endpoint: parsed.endpoint, pid: parsed.pid };
+    const parsed = JSON.parse(readFileSync(file(dbPath), "utf8")) as Partial<Lease>;
+    if (typeof parsed.owner !== "number") return undefined;
+    return typeof parsed.endpoint === "string"
+      ? { owner: parsed.owner, endpoint: parsed.endpoint }
+      : { owner: parsed.owner };
   } catch {
-    // Missing or half-written: no engine to attach to.
+    // Missing, or being rewritten this instant: nobody to attach to.
     return undefined;
   }
 }
@@ -44,30 +39,66 @@ function isAlive(pid: number): boolean {
     process.kill(pid, 0);
     return true;
   } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
+    // EPERM: the process exists but belongs to another user.
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
 /**
- * The endpoint of the engine running on `dataDir`, if one is: its lease names a live pid
- * and the endpoint answers ListTables (which also rules out a recycled pid). Undefined
- * otherwise, a stale lease included.
+ * Takes the data directory for this process. Resolves to the pid of the live process that
+ * holds it instead, if there is one.
  */
-export async function findRunningEngine(dataDir: string): Promise<string | undefined> {
-  const lease = readLease(path.resolve(dataDir, "dynamodb"));
-  if (lease === undefined || !isAlive(lease.pid)) return undefined;
+export function acquireLease(dbPath: string): number | undefined {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file(dbPath), JSON.stringify({ owner: process.pid } satisfies Lease), { flag: "wx" });
+      return undefined;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const held = readLease(dbPath);
+      if (held !== undefined && isAlive(held.owner)) return held.owner;
+      rmSync(file(dbPath), { force: true });
+    }
+  }
+  return readLease(dbPath)?.owner ?? -1;
+}
+
+export function publishEndpoint(dbPath: string, endpoint: string): void {
+  writeFileSync(file(dbPath), JSON.stringify({ owner: process.pid, endpoint } satisfies Lease));
+}
+
+export function releaseLease(dbPath: string): void {
+  if (readLease(dbPath)?.owner === process.pid) rmSync(file(dbPath), { force: true });
+}
+
+/**
+ * The endpoint of the engine another live process runs on `dataDir`, waiting up to
+ * `waitMs` for one that is still starting; undefined when there is none (or a stale lease).
+ */
+export async function findRunningEngine(dataDir: string, waitMs = 60_000): Promise<string | undefined> {
+  const dbPath = path.resolve(dataDir, "dynamodb");
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const lease = readLease(dbPath);
+    if (lease === undefined || !isAlive(lease.owner)) return undefined;
+    if (lease.endpoint !== undefined) return (await answers(lease.endpoint)) ? lease.endpoint : undefined;
+    if (Date.now() > deadline) return undefined;
+    await sleep(250);
+  }
+}
+
+async function answers(endpoint: string): Promise<boolean> {
   const client = new DynamoDBClient({
-    endpoint: lease.endpoint,
+    endpoint,
     region: "local",
     credentials: { accessKeyId: "local", secretAccessKey: "local" },
     maxAttempts: 1,
   });
   try {
     await client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(2_000) });
-    return lease.endpoint;
+    return true;
   } catch {
-    return undefined;
+    return false;
   } finally {
     client.destroy();
   }
