@@ -84,9 +84,9 @@ export function seedPlan(counts: SeedCounts, seed = 1): SeedPlan {
   const names: string[] = [];
   for (let i = 0; i < counts.items; i++) {
     const byPiece = i % 10 === 9;
-    // Shelf prices end in .00/.49/.95/.99; by-the-piece ones have up to 4 decimals.
+    // Shelf prices end in .00/.49/.95/.99; by-the-piece ones are under a cent, 4 decimals.
     const nanos = byPiece
-      ? BigInt(int(5, 900)) * 100_000n
+      ? BigInt(int(5, 99)) * 100_000n
       : BigInt(int(2, 300)) * NANOS_PER_UNIT + BigInt(pick([0, 490_000_000, 950_000_000, 990_000_000]));
     prices.push(fromNanos("EUR", nanos));
     names.push(byPiece ? `${pick(PIECES)} (per piece)` : `${pick(ADJECTIVES)} ${pick(PRODUCTS)}`);
