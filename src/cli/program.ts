@@ -204,7 +204,10 @@ export function buildProgram(io: CliIo): Command {
       const keys = name === undefined ? [] : [tableKey(cmd, name)];
       const counts = await withStore(async (store, definitions) => {
         const chosen = pick(definitions, keys);
-        const estimate = (await describeTables(store.client.raw, chosen)).reduce((n, r) => n + (r.itemCount ?? 0), 0);
+        const reports = await describeTables(store.client.raw, chosen);
+        const missing = reports.filter((r) => r.status === "MISSING").map((r) => r.name);
+        if (missing.length > 0) throw new Error(`no such table: ${missing.join(", ")} (check TABLE_PREFIX)`);
+        const estimate = reports.reduce((n, r) => n + (r.itemCount ?? 0), 0);
         const progress = createProgress("export", estimate);
         try {
           return await exportTables(store.client.raw, chosen, {

@@ -39,8 +39,8 @@ export interface SeedResult {
 /**
  * Runs `write` again while it fails with what the API says a retry can fix (ABORTED:
  * TRANSACTION_CONFLICT between orders taking the same item's stock), after the wait the
- * error advises. Safe: every retried write carries a request_id or is a conditional
- * transition.
+ * error advises. Safe: every retried write carries a request_id or is idempotent by
+ * itself (a status transition, a cancellation).
  */
 async function retried<T>(write: () => Promise<T>, attempts = 20): Promise<T> {
   for (let attempt = 1; ; attempt++) {

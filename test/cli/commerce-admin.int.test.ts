@@ -6,7 +6,7 @@
  * usage errors exit 2.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import {
@@ -216,7 +216,12 @@ describe("commerce-admin: the data round trip", () => {
     const bad = path.join(dir, "bad.jsonl");
     const good = readFileSync(file, "utf8").trimEnd().split("\n").slice(0, 3);
     writeFileSync(bad, [...good, "{not json", JSON.stringify({ table: "Nope", item: {} })].join("\n"));
-    const run = await admin(newPrefix(), "import", bad);
+    const nowhere = newPrefix();
+    const noTables = await admin(nowhere, "export", "--all", "--out", path.join(dir, "none.jsonl"));
+    expect(noTables.code).toBe(1);
+    expect(noTables.stderr).toMatch(new RegExp(`no such table: ${nowhere}Orders, `));
+    expect(existsSync(path.join(dir, "none.jsonl"))).toBe(false);
+    const run = await admin(nowhere, "import", bad);
     // A fresh prefix has no tables: nothing can be written.
     expect(run.code).toBe(1);
     expect(run.stdout).toContain("; 5 not written");
