@@ -16,7 +16,17 @@ export type StoreMode =
   | { kind: "endpoint"; endpoint: string; credentials: "local" | "chain" }
   | { kind: "aws" };
 
-export interface Config {
+/**
+ * Where the data lives: the settings the server and the commerce-admin CLI share, so
+ * both reach the same tables (loadStoreConfig).
+ */
+export interface StoreConfig {
+  readonly store: StoreMode;
+  readonly awsRegion: string;
+  readonly tablePrefix: string;
+}
+
+export interface Config extends StoreConfig {
   readonly grpcHost: string;
   readonly grpcPort: number;
   readonly httpHost: string;
@@ -24,9 +34,6 @@ export interface Config {
   readonly httpPort: number;
   /** 0 turns /metrics off. */
   readonly metricsPort: number;
-  readonly store: StoreMode;
-  readonly awsRegion: string;
-  readonly tablePrefix: string;
   readonly ensureTables: boolean;
   readonly logLevel: string;
   readonly shutdownGraceMs: number;
@@ -142,6 +149,14 @@ function storeMode(env: Env): StoreMode {
  * OTEL_EXPORTER_OTLP_PROTOCOL stops the start instead of sending protobuf to a gRPC port.
  * Exported for src/telemetry/startup.ts, which must decide before the rest loads.
  */
+/** Only the OTLP exporter we ship (HTTP + protobuf) may be asked for. */
+function otlpProtocol(env: Env, name: string): void {
+  const protocol = str(env, name, "http/protobuf");
+  if (protocol !== "http/protobuf") {
+    throw new ConfigError(`${name}=${JSON.stringify(protocol)} is invalid: only http/protobuf is supported`);
+  }
+}
+
 export function tracingSettings(env: Env = process.env): TracingConfig | undefined {
   const rawDisabled = str(env, "OTEL_SDK_DISABLED", "false");
   // Case-insensitive, as the specification defines its booleans.
@@ -149,17 +164,12 @@ export function tracingSettings(env: Env = process.env): TracingConfig | undefin
   if (disabled !== "true" && disabled !== "false") {
     throw new ConfigError(`OTEL_SDK_DISABLED=${JSON.stringify(rawDisabled)} is invalid: expected true or false`);
   }
-  for (const name of ["OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"]) {
-    const protocol = str(env, name, "http/protobuf");
-    if (protocol !== "http/protobuf") {
-      throw new ConfigError(`${name}=${JSON.stringify(protocol)} is invalid: only http/protobuf is supported`);
-    }
-  }
-  const name =
-    str(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "") !== ""
-      ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
-      : "OTEL_EXPORTER_OTLP_ENDPOINT";
-  const endpoint = str(env, name, "");
+  otlpProtocol(env, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL");
+  otlpProtocol(env, "OTEL_EXPORTER_OTLP_PROTOCOL");
+  // The traces-only endpoint wins over the base one, as the specification says.
+  const tracesOnly = str(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "");
+  const name = tracesOnly !== "" ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" : "OTEL_EXPORTER_OTLP_ENDPOINT";
+  const endpoint = tracesOnly !== "" ? tracesOnly : str(env, "OTEL_EXPORTER_OTLP_ENDPOINT", "");
   if (endpoint === "" || disabled === "true") return undefined;
   if (!/^https?:\/\/[^/]/.test(endpoint) || !URL.canParse(endpoint)) {
     throw new ConfigError(`${name}=${JSON.stringify(endpoint)} is invalid: expected an http:// or https:// URL`);
@@ -243,8 +253,21 @@ export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
+/**
+ * The store settings alone (DYNAMODB_MODE, DYNAMODB_ENDPOINT, DATA_DIR, AWS_REGION,
+ * TABLE_PREFIX): what commerce-admin needs, without the listener and TLS checks of a server.
+ */
+export function loadStoreConfig(env: Env = process.env): StoreConfig {
+  return Object.freeze({
+    store: storeMode(env),
+    awsRegion: str(env, "AWS_REGION", "us-east-1"),
+    tablePrefix: validPrefix(str(env, "TABLE_PREFIX", "")),
+  });
+}
+
 export function loadConfig(env: Env = process.env): Config {
-  const store = storeMode(env);
+  const storeConfig = loadStoreConfig(env);
+  const { store } = storeConfig;
   const logLevel = str(env, "LOG_LEVEL", "info");
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL=${JSON.stringify(logLevel)} is invalid: expected one of ${LOG_LEVELS.join(", ")}`);
@@ -277,14 +300,12 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
   return Object.freeze({
+    ...storeConfig,
     grpcHost,
     grpcPort: int(env, "GRPC_PORT", 50051, 0, 65535),
     httpHost,
     httpPort,
     metricsPort,
-    store,
-    awsRegion: str(env, "AWS_REGION", "us-east-1"),
-    tablePrefix: validPrefix(str(env, "TABLE_PREFIX", "")),
     ensureTables: bool(env, "ENSURE_TABLES", store.kind !== "aws"),
     logLevel,
     shutdownGraceMs: int(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),

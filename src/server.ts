@@ -119,8 +119,16 @@ export interface HealthReporting {
 }
 
 /**
+ * The health name a liveness probe asks for (Kubernetes' grpc probe `service` field):
+ * SERVING whenever the process answers at all. Liveness must not follow the store — a
+ * DynamoDB outage would get every replica restarted, which cures nothing (docs/deploy.md).
+ */
+export const LIVENESS_SERVICE = "liveness";
+
+/**
  * Health per service follows the store: SERVING while it answers, NOT_SERVING while the
  * breaker is open or the probe fails, and NOT_SERVING for good once shutdown begins.
+ * LIVENESS_SERVICE alone stays SERVING.
  */
 export function reportHealth(
   app: ReturnType<typeof createApp>,
@@ -132,6 +140,7 @@ export function reportHealth(
     for (const name of names) app.grpc.health.setStatus(name, serving && !stopping ? "SERVING" : "NOT_SERVING");
   };
   set(true);
+  app.grpc.health.setStatus(LIVENESS_SERVICE, "SERVING");
   const watch = watchStoreHealth({
     probe: options.client,
     probeTable: options.probeTable,

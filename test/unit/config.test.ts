@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "../../src/config.js";
+import { ConfigError, loadConfig, loadStoreConfig } from "../../src/config.js";
 
 describe("config", () => {
   it("defaults to the embedded engine on loopback", () => {
@@ -88,5 +88,15 @@ describe("config", () => {
       AUTH_MODE: "none",
     });
     expect(c.tls?.cert.length).toBeGreaterThan(0);
+  });
+
+  it("gives commerce-admin the server's store settings, without the listener checks", () => {
+    const env = { DYNAMODB_MODE: "aws", AWS_REGION: "eu-west-1", TABLE_PREFIX: "prod_", GRPC_HOST: "0.0.0.0" };
+    expect(() => loadConfig(env)).toThrow(/GRPC_HOST/);
+    const store = loadStoreConfig(env);
+    expect(store).toEqual({ store: { kind: "aws" }, awsRegion: "eu-west-1", tablePrefix: "prod_" });
+    const { store: s, awsRegion, tablePrefix } = loadConfig({ ...env, GRPC_HOST: "127.0.0.1" });
+    expect({ store: s, awsRegion, tablePrefix }).toEqual(store);
+    expect(() => loadStoreConfig({ TABLE_PREFIX: "a b" })).toThrow(/^TABLE_PREFIX/);
   });
 });
