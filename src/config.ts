@@ -5,6 +5,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import type { AuthMode } from "./middleware/auth-gate.js";
+import { methodCatalog, type Policy, PolicyError, readPolicyFile } from "./middleware/auth-policy.js";
+import { SERVED_SERVICES } from "./transport/served-services.js";
 import type { ServerTls } from "./transport/tls.js";
 
 export type StoreMode =
@@ -13,7 +16,17 @@ export type StoreMode =
   | { kind: "endpoint"; endpoint: string; credentials: "local" | "chain" }
   | { kind: "aws" };
 
-export interface Config {
+/**
+ * Where the data lives: the settings the server and the commerce-admin CLI share, so
+ * both reach the same tables (loadStoreConfig).
+ */
+export interface StoreConfig {
+  readonly store: StoreMode;
+  readonly awsRegion: string;
+  readonly tablePrefix: string;
+}
+
+export interface Config extends StoreConfig {
   readonly grpcHost: string;
   readonly grpcPort: number;
   readonly httpHost: string;
@@ -21,9 +34,6 @@ export interface Config {
   readonly httpPort: number;
   /** 0 turns /metrics off. */
   readonly metricsPort: number;
-  readonly store: StoreMode;
-  readonly awsRegion: string;
-  readonly tablePrefix: string;
   readonly ensureTables: boolean;
   readonly logLevel: string;
   readonly shutdownGraceMs: number;
@@ -36,6 +46,27 @@ export interface Config {
   readonly tls: ServerTls | undefined;
   /** Plaintext on a non-loopback address, explicitly allowed (and logged at start). */
   readonly plaintextNonLoopback: boolean;
+  readonly auth: AuthSettings;
+  /** OpenTelemetry traces exported over OTLP; undefined: tracing off. */
+  readonly tracing: TracingConfig | undefined;
+}
+
+export interface AuthSettings {
+  readonly mode: AuthMode;
+  /** AUTH_POLICY_FILE, read again on SIGHUP; set exactly when mode is not none. */
+  readonly policyFile: string | undefined;
+  /** The policy as read at start. */
+  readonly policy: Policy | undefined;
+}
+
+export interface TracingConfig {
+  /**
+   * OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT. The OTLP exporter
+   * reads these (and the other OTEL_EXPORTER_OTLP_* variables) itself, with the
+   * specification's rules (`/v1/traces` appended to the second); here they turn tracing
+   * on and are checked.
+   */
+  readonly otlpEndpoint: string;
 }
 
 export class ConfigError extends Error {
@@ -112,6 +143,40 @@ function storeMode(env: Env): StoreMode {
   return { kind: "embedded", dataDir: str(env, "DATA_DIR", "./var") };
 }
 
+/**
+ * Tracing is on when an OTLP endpoint is set, unless OTEL_SDK_DISABLED=true (the
+ * specification's switch). Only OTLP over HTTP with protobuf bodies is shipped, so another
+ * OTEL_EXPORTER_OTLP_PROTOCOL stops the start instead of sending protobuf to a gRPC port.
+ * Exported for src/telemetry/startup.ts, which must decide before the rest loads.
+ */
+/** Only the OTLP exporter we ship (HTTP + protobuf) may be asked for. */
+function otlpProtocol(env: Env, name: string): void {
+  const protocol = str(env, name, "http/protobuf");
+  if (protocol !== "http/protobuf") {
+    throw new ConfigError(`${name}=${JSON.stringify(protocol)} is invalid: only http/protobuf is supported`);
+  }
+}
+
+export function tracingSettings(env: Env = process.env): TracingConfig | undefined {
+  const rawDisabled = str(env, "OTEL_SDK_DISABLED", "false");
+  // Case-insensitive, as the specification defines its booleans.
+  const disabled = rawDisabled.toLowerCase();
+  if (disabled !== "true" && disabled !== "false") {
+    throw new ConfigError(`OTEL_SDK_DISABLED=${JSON.stringify(rawDisabled)} is invalid: expected true or false`);
+  }
+  otlpProtocol(env, "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL");
+  otlpProtocol(env, "OTEL_EXPORTER_OTLP_PROTOCOL");
+  // The traces-only endpoint wins over the base one, as the specification says.
+  const tracesOnly = str(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "");
+  const name = tracesOnly !== "" ? "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT" : "OTEL_EXPORTER_OTLP_ENDPOINT";
+  const endpoint = tracesOnly !== "" ? tracesOnly : str(env, "OTEL_EXPORTER_OTLP_ENDPOINT", "");
+  if (endpoint === "" || disabled === "true") return undefined;
+  if (!/^https?:\/\/[^/]/.test(endpoint) || !URL.canParse(endpoint)) {
+    throw new ConfigError(`${name}=${JSON.stringify(endpoint)} is invalid: expected an http:// or https:// URL`);
+  }
+  return { otlpEndpoint: endpoint };
+}
+
 function secret(env: Env): { key: Buffer; ephemeral: boolean } {
   const raw = env["PAGE_TOKEN_SECRET"];
   if (raw === undefined || raw === "") return { key: randomBytes(32), ephemeral: true };
@@ -147,13 +212,62 @@ function tlsSettings(env: Env): ServerTls | undefined {
   return cert && key ? { cert, key, clientCa } : undefined;
 }
 
+const AUTH_MODES: readonly AuthMode[] = ["none", "token", "mtls"];
+
+/**
+ * AUTH_MODE and its policy. Unset means none, which is only allowed while every
+ * listener is on loopback (checked in loadConfig): exposing the service without auth
+ * must be a written decision, `AUTH_MODE=none`.
+ */
+function authSettings(env: Env, tls: ServerTls | undefined): AuthSettings & { explicit: boolean } {
+  const raw = str(env, "AUTH_MODE", "");
+  if (raw !== "" && !AUTH_MODES.includes(raw as AuthMode)) {
+    throw new ConfigError(`AUTH_MODE=${JSON.stringify(raw)} is invalid: expected one of ${AUTH_MODES.join(", ")}`);
+  }
+  const mode = (raw || "none") as AuthMode;
+  const file = str(env, "AUTH_POLICY_FILE", "");
+  if (mode === "none") {
+    if (file !== "") {
+      throw new ConfigError("AUTH_POLICY_FILE is set but AUTH_MODE is none: set AUTH_MODE=token or mtls to enforce it");
+    }
+    return { mode, policyFile: undefined, policy: undefined, explicit: raw !== "" };
+  }
+  if (file === "") throw new ConfigError(`AUTH_POLICY_FILE is missing: AUTH_MODE=${mode} needs a policy file`);
+  if (mode === "mtls" && tls?.clientCa === undefined) {
+    throw new ConfigError(
+      "AUTH_MODE=mtls needs TLS_CERT_FILE, TLS_KEY_FILE and TLS_CLIENT_CA_FILE (client certificates name the principals)",
+    );
+  }
+  try {
+    return { mode, policyFile: file, policy: readPolicyFile(file, methodCatalog(SERVED_SERVICES)), explicit: true };
+  } catch (err) {
+    if (err instanceof PolicyError) {
+      throw new ConfigError(`AUTH_POLICY_FILE=${JSON.stringify(file)} is invalid: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
 /** Loopback: 127.0.0.0/8, ::1, localhost. Plaintext is only allowed there by default. */
 export function isLoopback(host: string): boolean {
   return host === "localhost" || host === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
+/**
+ * The store settings alone (DYNAMODB_MODE, DYNAMODB_ENDPOINT, DATA_DIR, AWS_REGION,
+ * TABLE_PREFIX): what commerce-admin needs, without the listener and TLS checks of a server.
+ */
+export function loadStoreConfig(env: Env = process.env): StoreConfig {
+  return Object.freeze({
+    store: storeMode(env),
+    awsRegion: str(env, "AWS_REGION", "us-east-1"),
+    tablePrefix: validPrefix(str(env, "TABLE_PREFIX", "")),
+  });
+}
+
 export function loadConfig(env: Env = process.env): Config {
-  const store = storeMode(env);
+  const storeConfig = loadStoreConfig(env);
+  const { store } = storeConfig;
   const logLevel = str(env, "LOG_LEVEL", "info");
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL=${JSON.stringify(logLevel)} is invalid: expected one of ${LOG_LEVELS.join(", ")}`);
@@ -165,12 +279,19 @@ export function loadConfig(env: Env = process.env): Config {
   const metricsPort = int(env, "METRICS_PORT", 9464, 0, 65535);
   const tls = tlsSettings(env);
   const plaintextNonLoopback = bool(env, "ALLOW_PLAINTEXT_NON_LOOPBACK", false);
+  const { explicit: authExplicit, ...auth } = authSettings(env, tls);
+  const exposed = [
+    ["GRPC_HOST", grpcHost],
+    ...(httpPort !== 0 || metricsPort !== 0 ? [["HTTP_HOST", httpHost]] : []),
+  ].find(([, h]) => !isLoopback(h!));
+  if (exposed && !authExplicit) {
+    throw new ConfigError(
+      `${exposed[0]}=${JSON.stringify(exposed[1])} is not a loopback address: ` +
+        "set AUTH_MODE (token, mtls, or none to serve every caller) to say who may call",
+    );
+  }
   // Secure by default: plaintext only where nobody else can listen in.
   if (tls === undefined && !plaintextNonLoopback) {
-    const exposed = [
-      ["GRPC_HOST", grpcHost],
-      ...(httpPort !== 0 || metricsPort !== 0 ? [["HTTP_HOST", httpHost]] : []),
-    ].find(([, h]) => !isLoopback(h!));
     if (exposed) {
       throw new ConfigError(
         `${exposed[0]}=${JSON.stringify(exposed[1])} is not a loopback address: ` +
@@ -179,14 +300,12 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
   return Object.freeze({
+    ...storeConfig,
     grpcHost,
     grpcPort: int(env, "GRPC_PORT", 50051, 0, 65535),
     httpHost,
     httpPort,
     metricsPort,
-    store,
-    awsRegion: str(env, "AWS_REGION", "us-east-1"),
-    tablePrefix: validPrefix(str(env, "TABLE_PREFIX", "")),
     ensureTables: bool(env, "ENSURE_TABLES", store.kind !== "aws"),
     logLevel,
     shutdownGraceMs: int(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
@@ -196,6 +315,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxDeadlineMs: int(env, "MAX_DEADLINE_MS", 300_000, 1_000, 3_600_000),
     tls,
     plaintextNonLoopback,
+    auth: Object.freeze(auth),
+    tracing: tracingSettings(env),
   });
 }
 

@@ -1,18 +1,25 @@
 /**
  * The only place that reads the environment, wires, listens and handles signals.
  * config → (embedded DynamoDB Local) → tables → servers → SERVING; on SIGTERM/SIGINT:
- * NOT_SERVING → stop accepting → drain up to SHUTDOWN_GRACE_MS → close store and engine.
+ * NOT_SERVING → stop accepting → drain up to SHUTDOWN_GRACE_MS → close store and engine →
+ * export the last spans.
  */
+// First: starts tracing, when configured, before any module below loads the AWS SDK.
+import "./telemetry/startup.js";
 import { createServer as createPlainHttpServer, type Server as PlainHttpServer } from "node:http";
-import { pino } from "pino";
+import { type Logger, pino } from "pino";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from "./engine/embedded-dynamodb.js";
+import { type AuthGate, createAuthGate } from "./middleware/auth-gate.js";
+import { methodCatalog, PolicyError, readPolicyFile } from "./middleware/auth-policy.js";
 import { createRpcMetrics, type RpcMetrics } from "./middleware/metrics.js";
 import { createApp, reportHealth } from "./server.js";
 import { createStoreClient } from "./store/dynamo.js";
 import { ensureTables, tableNames } from "./store/tables.js";
+import { tracing } from "./telemetry/startup.js";
 import { listenGrpc } from "./transport/grpc.js";
 import { listenHttp } from "./transport/http.js";
+import { SERVED_SERVICES } from "./transport/served-services.js";
 import { grpcCredentials } from "./transport/tls.js";
 
 function loadConfigOrExit(): Config {
@@ -84,6 +91,26 @@ function drainListeners(app: ReturnType<typeof createApp>, httpListening: boolea
   );
 }
 
+/**
+ * SIGHUP: AUTH_POLICY_FILE read again and swapped in for calls from now on; connections
+ * and calls in flight are untouched. A file that does not parse keeps the old policy.
+ */
+function reloadPolicy(config: Config, auth: AuthGate, logger: Logger): void {
+  const file = config.auth.policyFile;
+  if (file === undefined) {
+    logger.info("SIGHUP: AUTH_MODE is none, no policy to reload");
+    return;
+  }
+  try {
+    const policy = readPolicyFile(file, methodCatalog(SERVED_SERVICES));
+    auth.replacePolicy(policy);
+    logger.info({ file, principals: policy.principals.map((p) => p.name) }, "auth policy reloaded");
+  } catch (err) {
+    const why = err instanceof PolicyError ? err.message : String(err);
+    logger.error({ file, reason: why }, `auth policy not reloaded, keeping the previous one: ${why}`);
+  }
+}
+
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = pino({ level: config.logLevel, base: { service: "commerce" } });
@@ -98,6 +125,12 @@ async function main(): Promise<void> {
     }
   };
 
+  const started = tracing;
+  if (started) {
+    started.reportFailuresTo((err) => logger.warn({ err }, "trace export failed"));
+    // Pushed first, so it runs last: the spans of drained calls and of closing are exported too.
+    stops.push(() => started.shutdown());
+  }
   try {
     let endpoint: string | undefined;
     let credentials: "local" | "chain" = "chain";
@@ -130,15 +163,18 @@ async function main(): Promise<void> {
       );
     }
 
+    const auth = createAuthGate(config.auth.mode, config.auth.policy);
     const app = createApp({
       client,
       tables,
       logger,
       metrics,
+      tracing,
       pageTokenSecret: config.pageTokenSecret,
       maxMessageBytes: config.maxMessageBytes,
       maxDeadlineMs: config.maxDeadlineMs,
       tls: config.tls,
+      auth,
     });
     if (config.plaintextNonLoopback && config.tls === undefined) {
       logger.warn(
@@ -150,7 +186,14 @@ async function main(): Promise<void> {
     );
     const security = config.tls === undefined ? "plaintext" : config.tls.clientCa ? "mTLS" : "TLS";
     logger.info(
-      { address: hostPort(config.grpcHost, grpcPort), security, pid: process.pid, node: process.version },
+      {
+        address: hostPort(config.grpcHost, grpcPort),
+        security,
+        auth: config.auth.mode,
+        principals: config.auth.policy?.principals.length,
+        pid: process.pid,
+        node: process.version,
+      },
       "gRPC listening",
     );
     if (config.httpPort !== 0) {
@@ -184,6 +227,7 @@ async function main(): Promise<void> {
         process.exit(0);
       });
     };
+    process.on("SIGHUP", () => reloadPolicy(config, auth, logger));
     process.on("SIGTERM", () => shutdown("SIGTERM"));
     process.on("SIGINT", () => shutdown("SIGINT"));
   } catch (err) {

@@ -13,6 +13,7 @@ import { OrderService } from "./gen/commerce/v1/order_service_pb.js";
 import { createAccountService } from "./handlers/account-service.js";
 import { createInventoryService } from "./handlers/inventory-service.js";
 import { createOrderService } from "./handlers/order-service.js";
+import { type AuthGate, principalKey } from "./middleware/auth-gate.js";
 import { rpcLogging } from "./middleware/logging.js";
 import type { RpcMetrics } from "./middleware/metrics.js";
 import { type CallObserver, wrapService } from "./middleware/wrap-service.js";
@@ -35,6 +36,8 @@ export interface AppOptions {
   tables: TableNames;
   logger: Logger;
   metrics?: RpcMetrics | undefined;
+  /** RPC spans (src/telemetry/start-tracing.ts); unset: tracing off, no span and no trace id. */
+  tracing?: { readonly observer: CallObserver } | undefined;
   pageTokenSecret: Buffer;
   /** Largest request or response message, both transports. */
   maxMessageBytes: number;
@@ -42,11 +45,20 @@ export interface AppOptions {
   maxDeadlineMs: number;
   /** TLS for the HTTP listener (the gRPC one takes it at listen time: grpcCredentials). */
   tls?: ServerTls | undefined;
+  /** Who may call what, on both transports (AUTH_MODE). Default: mode none. */
+  auth?: AuthGate | undefined;
 }
 
-/** The observers every call is reported to (logging, metrics), on both transports. */
+/**
+ * The observers every call is reported to (tracing, logging, metrics), on both transports.
+ * Tracing comes first: its span then covers the other observers' refusals.
+ */
 function callObservers(options: AppOptions): CallObserver[] {
-  return [rpcLogging(options.logger), ...(options.metrics ? [options.metrics.observer] : [])];
+  return [
+    ...(options.tracing ? [options.tracing.observer] : []),
+    rpcLogging(options.logger),
+    ...(options.metrics ? [options.metrics.observer] : []),
+  ];
 }
 
 /** The commerce services, each wrapped in the shared middleware. */
@@ -75,15 +87,17 @@ export function createApp(options: AppOptions) {
   const observers = callObservers(options);
   const services = createServices(options, observers);
   // Calls refused by a transport before any handler ran still get their log line and metric.
-  const onUndecodable = (method: DescMethod, ctx: HandlerContext, error: ConnectError) => {
-    for (const observe of observers) observe({ service: method.parent, method, ctx, requestId: undefined })(error);
+  const onRefused = (method: DescMethod, ctx: HandlerContext, error: ConnectError) => {
+    const call = { service: method.parent, method, ctx, requestId: undefined, principal: ctx.values.get(principalKey) };
+    for (const observe of observers) observe(call)(error);
   };
   const grpc = createGrpcServer({
     services,
     maxReceiveMessageBytes: options.maxMessageBytes,
     maxSendMessageBytes: options.maxMessageBytes,
     maxTimeoutMs: options.maxDeadlineMs,
-    onUndecodable,
+    onRefused,
+    auth: options.auth,
   });
   const http = createHttpServer({
     services,
@@ -91,7 +105,8 @@ export function createApp(options: AppOptions) {
     writeMaxBytes: options.maxMessageBytes,
     maxTimeoutMs: options.maxDeadlineMs,
     tls: options.tls,
-    onUndecodable,
+    onRefused,
+    auth: options.auth,
     onError: (err, req) => options.logger.error({ err, method: req.method, path: req.url }, "HTTP call failed"),
   });
   return { services, grpc, http };
@@ -104,8 +119,16 @@ export interface HealthReporting {
 }
 
 /**
+ * The health name a liveness probe asks for (Kubernetes' grpc probe `service` field):
+ * SERVING whenever the process answers at all. Liveness must not follow the store — a
+ * DynamoDB outage would get every replica restarted, which cures nothing (docs/deploy.md).
+ */
+export const LIVENESS_SERVICE = "liveness";
+
+/**
  * Health per service follows the store: SERVING while it answers, NOT_SERVING while the
  * breaker is open or the probe fails, and NOT_SERVING for good once shutdown begins.
+ * LIVENESS_SERVICE alone stays SERVING.
  */
 export function reportHealth(
   app: ReturnType<typeof createApp>,
@@ -117,6 +140,7 @@ export function reportHealth(
     for (const name of names) app.grpc.health.setStatus(name, serving && !stopping ? "SERVING" : "NOT_SERVING");
   };
   set(true);
+  app.grpc.health.setStatus(LIVENESS_SERVICE, "SERVING");
   const watch = watchStoreHealth({
     probe: options.client,
     probeTable: options.probeTable,

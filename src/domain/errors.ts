@@ -390,3 +390,18 @@ export function withProgress(err: DomainError, progress: Record<string, string>)
     cause: err.cause,
   });
 }
+
+/**
+ * No credentials, or credentials that name no principal. `why` says which, never what
+ * was presented (a token must not end up in a caller's log either).
+ */
+export function unauthenticated(method: string, why: string): DomainError {
+  return new DomainError("UNAUTHENTICATED", `${method}: ${why}`, { metadata: { method } });
+}
+
+/** A known principal calling a method its `allow` list does not name. */
+export function permissionDenied(principal: string, method: string): DomainError {
+  return new DomainError("PERMISSION_DENIED", `principal ${principal} may not call ${method}`, {
+    metadata: { principal, method },
+  });
+}

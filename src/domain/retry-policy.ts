@@ -32,3 +32,10 @@ export const BATCH_BACKOFF = Object.freeze({
 /** Store health probe: period and time limit of one probe. */
 export const HEALTH_PROBE_INTERVAL_MS = 5_000;
 export const HEALTH_PROBE_TIMEOUT_MS = 2_000;
+
+/**
+ * commerce-admin import: Unprocessed* retries per BatchWriteItem chunk. More patient than
+ * an RPC's (no caller is waiting on a deadline, and a bulk load is what throttles): up to
+ * ~15 s of backoff before the chunk counts as not written.
+ */
+export const IMPORT_BACKOFF = Object.freeze({ attempts: 12, baseMs: 50 });

@@ -37,6 +37,7 @@ import { type AddressInfo, createServer } from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
+import { acquireLease, publishEndpoint, releaseLease } from "./engine-lease.js";
 
 /** The subset of pino's API used here; any pino logger fits. */
 export interface EmbeddedDynamoDbLogger {
@@ -47,8 +48,10 @@ export interface EmbeddedDynamoDbLogger {
 export interface EmbeddedDynamoDbOptions {
   /**
    * Where data is kept: DynamoDB Local writes `<dataDir>/dynamodb/shared-local-instance.db`
-   * (created if missing). Default undefined: in memory (`-inMemory`), gone at stop —
-   * what tests want.
+   * (created if missing), and `engine.json` names the running engine until stop(); a data
+   * directory another live process runs an engine on is refused (engine-lease.ts; also how
+   * commerce-admin finds the server's engine). Default undefined: in memory
+   * (`-inMemory`), gone at stop — what tests want.
    */
   dataDir?: string;
   /**
@@ -80,7 +83,13 @@ export interface EmbeddedDynamoDb {
   stop(): Promise<void>;
 }
 
-export type EmbeddedDynamoDbFailure = "JAVA_MISSING" | "JAVA_TOO_OLD" | "EXITED" | "PORT_IN_USE" | "TIMEOUT";
+export type EmbeddedDynamoDbFailure =
+  | "JAVA_MISSING"
+  | "JAVA_TOO_OLD"
+  | "EXITED"
+  | "PORT_IN_USE"
+  | "TIMEOUT"
+  | "DATA_DIR_IN_USE";
 
 /** Why the engine could not start. `message` is fit for an operator; `reason` for code. */
 export class EmbeddedDynamoDbError extends Error {
@@ -105,13 +114,36 @@ const TAIL_BYTES = 4_096;
 export async function startEmbeddedDynamoDb(options: EmbeddedDynamoDbOptions = {}): Promise<EmbeddedDynamoDb> {
   const java = options.java ?? "java";
   const [, prefix] = await Promise.all([checkJava(java), parentDeathPrefix()]);
-  const { jar, libDir } = locateDynamoDbLocal();
   let dbPath: string | undefined;
   if (options.dataDir !== undefined) {
     // Absolute: the JVM runs with cwd = the jar's directory.
     dbPath = path.resolve(options.dataDir, "dynamodb");
     mkdirSync(dbPath, { recursive: true });
+    const holder = acquireLease(dbPath);
+    if (holder !== undefined) {
+      throw new EmbeddedDynamoDbError(
+        "DATA_DIR_IN_USE",
+        `DATA_DIR ${options.dataDir} is in use by the DynamoDB Local of process ${holder}: ` +
+          "stop that process, or use another DATA_DIR or DYNAMODB_ENDPOINT",
+      );
+    }
   }
+  try {
+    const engine = await startOnFreePort(java, prefix, dbPath, options);
+    return dbPath === undefined ? engine : withLease(engine, dbPath);
+  } catch (err) {
+    if (dbPath !== undefined) releaseLease(dbPath);
+    throw err;
+  }
+}
+
+async function startOnFreePort(
+  java: string,
+  prefix: string[],
+  dbPath: string | undefined,
+  options: EmbeddedDynamoDbOptions,
+): Promise<EmbeddedDynamoDb> {
+  const { jar, libDir } = locateDynamoDbLocal();
   const fixedPort = options.port !== undefined && options.port !== 0 ? options.port : undefined;
   for (let attempt = 1; ; attempt++) {
     const port = await reservePort(fixedPort ?? 0);
@@ -125,6 +157,19 @@ export async function startEmbeddedDynamoDb(options: EmbeddedDynamoDbOptions = {
       options.logger?.warn({ port, attempt }, "DynamoDB Local port taken; retrying on another");
     }
   }
+}
+
+/** Publishes the engine's endpoint on its data directory until stop (engine-lease.ts). */
+function withLease(engine: EmbeddedDynamoDb, dbPath: string): EmbeddedDynamoDb {
+  publishEndpoint(dbPath, engine.endpoint);
+  return Object.freeze({
+    endpoint: engine.endpoint,
+    pid: engine.pid,
+    stop: async () => {
+      releaseLease(dbPath);
+      await engine.stop();
+    },
+  });
 }
 
 export interface DynamoDbLocalArgsInput {

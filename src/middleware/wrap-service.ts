@@ -2,10 +2,13 @@
  * Middleware written once and wrapped around the ServiceImpls, so the gRPC (grpc-js) and
  * the Connect / gRPC-Web transports share it: both mount the wrapped objects. The wrapper
  * owns the error mapping (every throw leaves as a mapped ConnectError) and tells each
- * observer (logging, metrics, auth) when a call starts and how it ended.
+ * observer (tracing, logging, metrics, auth) when a call starts and how it ended, and the
+ * observers that ask for it of each message and of the handler's run (call-scope.ts).
  */
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import { principalKey } from "./auth-gate.js";
+import { type CallEnd, type CallScope, callScope } from "./call-scope.js";
 import { toConnectError } from "./error-mapping.js";
 
 export interface CallInfo {
@@ -14,10 +17,12 @@ export interface CallInfo {
   readonly ctx: HandlerContext;
   /** The request's request_id field, when it has one (unary and server-streaming calls). */
   readonly requestId: string | undefined;
+  /** Who is calling, as the transport's auth gate decided ("anonymous" in AUTH_MODE=none). */
+  readonly principal: string;
 }
 
 /** Called at the start of every call; may throw (e.g. auth) to refuse it. */
-export type CallObserver = (call: CallInfo) => (error: ConnectError | undefined) => void;
+export type CallObserver = (call: CallInfo) => CallEnd;
 
 // The four method shapes, seen generically (ServiceImpl's types are per-method).
 type AnyFn = (input: unknown, ctx: HandlerContext) => unknown;
@@ -51,50 +56,56 @@ export function wrapService<S extends DescService>(
         : () => ({
             [Symbol.asyncIterator]: () => ({ next: () => Promise.reject(unimplemented(service, method)) }),
           }));
-    const begin = (input: unknown, ctx: HandlerContext) => {
-      const call = { service, method, ctx, requestId: requestIdOf(input) };
-      const finishers: Array<(e: ConnectError | undefined) => void> = [];
+    const streamsIn = method.methodKind === "client_streaming" || method.methodKind === "bidi_streaming";
+    const begin = (input: unknown, ctx: HandlerContext): CallScope => {
+      const call = { service, method, ctx, requestId: requestIdOf(input), principal: ctx.values.get(principalKey) };
+      const ends: CallEnd[] = [];
       try {
-        for (const observe of observers) finishers.push(observe(call));
+        for (const observe of observers) ends.push(observe(call));
       } catch (err) {
         const mapped = toConnectError(err, ctx.signal);
-        for (const f of finishers) f(mapped);
+        for (const end of ends) end(mapped);
         throw mapped;
       }
-      return (e: ConnectError | undefined) => {
-        for (const f of finishers) f(e);
-      };
+      const scope = callScope(ends);
+      if (!streamsIn) scope.received();
+      return scope;
     };
-    const fail = (err: unknown, ctx: HandlerContext, finish: (e: ConnectError | undefined) => void): never => {
+    // A request stream is counted as the handler reads it; a single request was counted in begin.
+    const request = (input: unknown, scope: CallScope): unknown =>
+      streamsIn ? scope.requests(input as AsyncIterable<unknown>) : input;
+    const fail = (err: unknown, ctx: HandlerContext, scope: CallScope): never => {
       const mapped = toConnectError(err, ctx.signal);
-      finish(mapped);
+      scope.end(mapped);
       throw mapped;
     };
     if (method.methodKind === "unary" || method.methodKind === "client_streaming") {
       wrapped[method.localName] = async (input, ctx) => {
-        const finish = begin(input, ctx);
+        const scope = begin(input, ctx);
         try {
-          const out = await fn.call(impl, input, ctx);
-          finish(undefined);
+          const out = await scope.run(() => fn.call(impl, request(input, scope), ctx));
+          scope.sent();
+          scope.end(undefined);
           return out;
         } catch (err) {
-          return fail(err, ctx, finish);
+          return fail(err, ctx, scope);
         }
       };
     } else {
       wrapped[method.localName] = async function* (input, ctx) {
-        const finish = begin(input, ctx);
+        const scope = begin(input, ctx);
         let settled = false;
         try {
-          yield* fn.call(impl, input, ctx) as AsyncIterable<unknown>;
+          const responses = scope.run(() => fn.call(impl, request(input, scope), ctx)) as AsyncIterable<unknown>;
+          yield* scope.responses(responses);
           settled = true;
-          finish(undefined);
+          scope.end(undefined);
         } catch (err) {
           settled = true;
-          fail(err, ctx, finish);
+          fail(err, ctx, scope);
         } finally {
           // The consumer stopped pulling (client gone): still one outcome per call.
-          if (!settled) finish(toConnectError(new Error("stream abandoned"), AbortSignal.abort()));
+          if (!settled) scope.end(toConnectError(new Error("stream abandoned"), AbortSignal.abort()));
         }
       };
     }

@@ -36,7 +36,7 @@ export function fullJitterDelay(attempt: number, baseMs: number, maxMs = BATCH_B
  * unprocessed, which is sent again after a full-jitter backoff, at most `attempts` tries in
  * all; then `gaveUp` says how many were left.
  */
-async function untilProcessed<T>(
+export async function untilProcessed<T>(
   items: readonly T[],
   backoff: BackoffOptions,
   signal: AbortSignal | undefined,

@@ -11,6 +11,7 @@ import { ORDER_STATUSES, type Order, type OrderKey, type OrderStatus, type Order
 import type { Stored } from "./attributes.js";
 import { BATCH_WRITE_LIMIT, type BatchWrite, batchWrite } from "./batch.js";
 import { type StoreClient, withSignal } from "./dynamo.js";
+import { forEachLimited } from "./for-each-limited.js";
 import { orderIdRange } from "./ids.js";
 import {
   decimal,
@@ -151,24 +152,6 @@ export function purgeDeleteRequest(table: string, key: Stored, statuses: readonl
 }
 
 // ---- the store --------------------------------------------------------------------------
-
-/** Runs `fn` on every item, at most `limit` at once; waits for all started before rejecting with the first error. */
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed: { error: unknown } | undefined;
-  const worker = async () => {
-    while (failed === undefined && next < items.length) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (error) {
-        failed ??= { error };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failed !== undefined) throw failed.error;
-}
 
 export type OrderBulkStore = ReturnType<typeof createOrderBulkStore>;
 

@@ -10,6 +10,7 @@ import {
   DescribeTimeToLiveCommand,
   type DynamoDBClient,
   type KeySchemaElement,
+  type Projection,
   ResourceInUseException,
   ResourceNotFoundException,
   type TableDescription,
@@ -75,18 +76,26 @@ export type CreateTableInput = CreateTableCommandInput & { TableName: string };
 
 export interface TableDefinition {
   readonly key: TableKey;
-  /** The CreateTable request, complete: sent as is. */
+  /** The unprefixed name ("Orders"): what operators and export files call the table. */
+  readonly logicalName: string;
+  /** The CreateTable request, complete (tags included): sent as is, on demand. */
   readonly create: CreateTableInput;
   /** Attribute DynamoDB TTL deletes items by (epoch seconds); undefined: no TTL. */
   readonly ttlAttribute: string | undefined;
 }
 
 /** A table keyed by string attributes: hash, and range if given. */
-function keyed(name: string, hash: string, range?: string): CreateTableInput {
+function keyed(names: TableNames, key: TableKey, hash: string, range?: string): CreateTableInput {
   return {
-    TableName: name,
+    TableName: names[key],
     // On demand: no capacity to plan, and DynamoDB Local ignores capacity anyway.
     BillingMode: "PAY_PER_REQUEST",
+    // For cost allocation and IAM conditions. DynamoDB Local accepts tags on CreateTable but
+    // cannot list them ("Tagging is not currently supported"), so nothing compares them.
+    Tags: [
+      { Key: "service", Value: "commerce" },
+      { Key: "table", Value: BASE_NAMES[key] },
+    ],
     AttributeDefinitions: [
       { AttributeName: hash, AttributeType: "S" },
       ...(range === undefined ? [] : [{ AttributeName: range, AttributeType: "S" as const }]),
@@ -101,7 +110,7 @@ function keyed(name: string, hash: string, range?: string): CreateTableInput {
 /** Every table's definition, in a fixed order. Pure: no I/O, a fresh object each call. */
 export function tableDefinitions(prefix: string): readonly TableDefinition[] {
   const names = tableNames(prefix);
-  const orders = keyed(names.orders, "customer_id", "order_id");
+  const orders = keyed(names, "orders", "customer_id", "order_id");
   orders.AttributeDefinitions = [
     ...(orders.AttributeDefinitions ?? []),
     { AttributeName: "status", AttributeType: "S" },
@@ -119,27 +128,43 @@ export function tableDefinitions(prefix: string): readonly TableDefinition[] {
       Projection: { ProjectionType: "ALL" },
     },
   ];
+  const definition = (key: TableKey, create: CreateTableInput, ttlAttribute?: string): TableDefinition => ({
+    key,
+    logicalName: BASE_NAMES[key],
+    create,
+    ttlAttribute,
+  });
   return Object.freeze([
-    { key: "orders", create: orders, ttlAttribute: undefined },
-    { key: "inventory", create: keyed(names.inventory, "sku"), ttlAttribute: undefined },
-    { key: "accounts", create: keyed(names.accounts, "account_id"), ttlAttribute: undefined },
-    { key: "transfers", create: keyed(names.transfers, "transfer_id"), ttlAttribute: undefined },
+    definition("orders", orders),
+    definition("inventory", keyed(names, "inventory", "sku")),
+    definition("accounts", keyed(names, "accounts", "account_id")),
+    definition("transfers", keyed(names, "transfers", "transfer_id")),
     // entry_key sorts by time (it starts with the transfer's timestamp), so a Query on
     // account_id pages through an account's transfers in time order, both directions.
-    {
-      key: "ledger",
-      create: keyed(names.ledger, "account_id", "entry_key"),
-      ttlAttribute: undefined,
-    },
-    { key: "refunds", create: keyed(names.refunds, "refund_id"), ttlAttribute: undefined },
+    definition("ledger", keyed(names, "ledger", "account_id", "entry_key")),
+    definition("refunds", keyed(names, "refunds", "refund_id")),
     // Keys expire after 24 h (API.md); TTL deletes them some time later, readers ignore
     // expired ones meanwhile.
-    {
-      key: "idempotencyKeys",
-      create: keyed(names.idempotencyKeys, "request_id"),
-      ttlAttribute: "expires_at",
-    },
-  ] satisfies TableDefinition[]);
+    definition("idempotencyKeys", keyed(names, "idempotencyKeys", "request_id"), "expires_at"),
+  ]);
+}
+
+/** How a table is billed: on demand, or provisioned with this capacity (also given to every GSI). */
+export type Billing = { mode: "on-demand" } | { mode: "provisioned"; read: number; write: number };
+
+/** The definition's CreateTable request billed as asked. Pure. */
+export function createTableInput(definition: TableDefinition, billing: Billing): CreateTableInput {
+  if (billing.mode === "on-demand") return definition.create;
+  const throughput = { ReadCapacityUnits: billing.read, WriteCapacityUnits: billing.write };
+  const { GlobalSecondaryIndexes: indexes, ...rest } = definition.create;
+  return {
+    ...rest,
+    BillingMode: "PROVISIONED",
+    ProvisionedThroughput: throughput,
+    ...(indexes === undefined
+      ? {}
+      : { GlobalSecondaryIndexes: indexes.map((index) => ({ ...index, ProvisionedThroughput: throughput })) }),
+  };
 }
 
 /**
@@ -159,23 +184,48 @@ export function keyAttributesOf(tableName: string): string[] | undefined {
 }
 
 /**
- * How an existing table differs from its definition in what the code relies on (key
- * schema, index names and keys); undefined when it matches. Pure.
+ * How an existing table differs from its definition in what the code relies on: the key
+ * schema, the key attributes' types, each index's keys and projection. Empty when it
+ * matches. Pure.
  */
-export function schemaMismatch(definition: TableDefinition, table: TableDescription): string | undefined {
+export function schemaDifferences(definition: TableDefinition, table: TableDescription): string[] {
   const keys = (schema: readonly KeySchemaElement[] | undefined): string =>
     (schema ?? []).map((k) => `${k.AttributeName}:${k.KeyType}`).join(",");
+  const differences: string[] = [];
   const want = keys(definition.create.KeySchema);
   const have = keys(table.KeySchema);
-  if (want !== have) return `key schema is ${have}, expected ${want}`;
-  for (const index of definition.create.GlobalSecondaryIndexes ?? []) {
-    const found = table.GlobalSecondaryIndexes?.find((g) => g.IndexName === index.IndexName);
-    if (found === undefined) return `index ${index.IndexName} is missing`;
-    if (keys(found.KeySchema) !== keys(index.KeySchema)) {
-      return `index ${index.IndexName} has keys ${keys(found.KeySchema)}, ` + `expected ${keys(index.KeySchema)}`;
+  if (want !== have) differences.push(`key schema is ${have}, expected ${want}`);
+  for (const attribute of definition.create.AttributeDefinitions ?? []) {
+    const found = table.AttributeDefinitions?.find((a) => a.AttributeName === attribute.AttributeName);
+    if (found !== undefined && found.AttributeType !== attribute.AttributeType) {
+      differences.push(
+        `attribute ${attribute.AttributeName} has type ${found.AttributeType}, expected ${attribute.AttributeType}`,
+      );
     }
   }
-  return undefined;
+  for (const index of definition.create.GlobalSecondaryIndexes ?? []) {
+    const found = table.GlobalSecondaryIndexes?.find((g) => g.IndexName === index.IndexName);
+    if (found === undefined) {
+      differences.push(`index ${index.IndexName} is missing`);
+      continue;
+    }
+    if (keys(found.KeySchema) !== keys(index.KeySchema)) {
+      differences.push(`index ${index.IndexName} has keys ${keys(found.KeySchema)}, expected ${keys(index.KeySchema)}`);
+    }
+    const projection = (p: Projection | undefined) =>
+      [p?.ProjectionType ?? "none", ...[...(p?.NonKeyAttributes ?? [])].sort()].join(",");
+    if (projection(found.Projection) !== projection(index.Projection)) {
+      differences.push(
+        `index ${index.IndexName} projects ${projection(found.Projection)}, expected ${projection(index.Projection)}`,
+      );
+    }
+  }
+  return differences;
+}
+
+/** The first of schemaDifferences, or undefined when the table matches. Pure. */
+export function schemaMismatch(definition: TableDefinition, table: TableDescription): string | undefined {
+  return schemaDifferences(definition, table)[0];
 }
 
 export interface EnsureTablesOptions {
@@ -219,31 +269,11 @@ async function ensureTable(
 ): Promise<boolean> {
   const send = options.signal === undefined ? {} : { abortSignal: options.signal };
   const name = definition.create.TableName;
-  let created = false;
-  const existing = await describe(client, name, send);
-  if (existing === undefined) {
-    try {
-      await client.send(new CreateTableCommand(definition.create), send);
-      created = true;
-      options.logger?.info({ table: name }, "created table");
-    } catch (err) {
-      // Another instance created it between our describe and create: theirs is checked below.
-      if (!(err instanceof ResourceInUseException)) throw err;
-    }
-  }
-  await waitUntilTableExists(
-    {
-      client,
-      maxWaitTime: options.maxWaitSeconds ?? 300,
-      // The waiter's default minimum is 20 s between polls; far too slow for a start-up path.
-      minDelay: 1,
-      maxDelay: 10,
-      ...(options.signal === undefined ? {} : { abortSignal: options.signal }),
-    },
-    { TableName: name },
-  );
+  const existing = await describeTable(client, name, send);
+  const created = existing === undefined && (await createTable(client, definition.create, options));
   if (!created) {
-    const table = existing ?? (await describe(client, name, send));
+    await waitUntilActive(client, name, options);
+    const table = existing ?? (await describeTable(client, name, send));
     const mismatch = table === undefined ? "it disappeared" : schemaMismatch(definition, table);
     if (mismatch !== undefined) {
       throw new Error(`table ${name} exists but does not match: ${mismatch}`);
@@ -255,10 +285,47 @@ async function ensureTable(
   return created;
 }
 
-async function describe(
+/**
+ * Sends CreateTable and waits until the table is ACTIVE. False when another process
+ * created it between our describe and this create (then it is only waited for).
+ */
+export async function createTable(
+  client: DynamoDBClient,
+  create: CreateTableInput,
+  options: EnsureTablesOptions = {},
+): Promise<boolean> {
+  const send = options.signal === undefined ? {} : { abortSignal: options.signal };
+  let created = false;
+  try {
+    await client.send(new CreateTableCommand(create), send);
+    created = true;
+    options.logger?.info({ table: create.TableName }, "created table");
+  } catch (err) {
+    if (!(err instanceof ResourceInUseException)) throw err;
+  }
+  await waitUntilActive(client, create.TableName, options);
+  return created;
+}
+
+async function waitUntilActive(client: DynamoDBClient, name: string, options: EnsureTablesOptions): Promise<void> {
+  await waitUntilTableExists(
+    {
+      client,
+      maxWaitTime: options.maxWaitSeconds ?? 300,
+      // The waiter's default minimum is 20 s between polls; far too slow for a start-up path.
+      minDelay: 1,
+      maxDelay: 10,
+      ...(options.signal === undefined ? {} : { abortSignal: options.signal }),
+    },
+    { TableName: name },
+  );
+}
+
+/** The table's description; undefined when it does not exist. */
+export async function describeTable(
   client: DynamoDBClient,
   name: string,
-  send: { abortSignal?: AbortSignal },
+  send: { abortSignal?: AbortSignal } = {},
 ): Promise<TableDescription | undefined> {
   try {
     return (await client.send(new DescribeTableCommand({ TableName: name }), send)).Table;
@@ -268,12 +335,13 @@ async function describe(
   }
 }
 
-async function ensureTtl(
+/** Enables TTL on `attribute` unless it is on already (or being turned on). */
+export async function ensureTtl(
   client: DynamoDBClient,
   name: string,
   attribute: string,
-  send: { abortSignal?: AbortSignal },
-  options: EnsureTablesOptions,
+  send: { abortSignal?: AbortSignal } = {},
+  options: EnsureTablesOptions = {},
 ): Promise<void> {
   const current = await client.send(new DescribeTimeToLiveCommand({ TableName: name }), send);
   const ttl = current.TimeToLiveDescription;

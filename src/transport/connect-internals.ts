@@ -14,19 +14,28 @@
  *   synchronously for a request without Host.
  * - readAllBytes, transformSplitEnvelope, encodeEnvelope, compressedFlag, endStreamFlag,
  *   trailerFlag, the three protocols' parseContentType and encoding header names:
- *   request-check.ts reads each
- *   request message as connect will, before it does. test/transport/unreadable-requests.test.ts.
+ *   request-check.ts reads each request message as connect will, before it does.
+ *   test/transport/unreadable-requests.test.ts.
+ * - createAsyncIterable, codeToHttpStatus, errorToJsonBytes, encodeEnvelope,
+ *   endStreamFlag, endStreamToJson: http-auth.ts answers a refused call in the caller's
+ *   protocol before connect reads the body. auth.int.test.ts, the HTTP rows of the mode
+ *   matrix.
  */
 export {
   compressedFlag,
+  createAsyncIterable,
   encodeEnvelope,
   readAllBytes,
   transformSplitEnvelope,
   type UniversalHandler,
   type UniversalServerRequest,
+  type UniversalServerResponse,
 } from "@connectrpc/connect/protocol";
 export {
+  codeToHttpStatus,
   endStreamFlag,
+  endStreamToJson,
+  errorToJsonBytes,
   headerStreamEncoding as headerConnectStreamEncoding,
   headerUnaryEncoding as headerConnectUnaryEncoding,
   parseContentType as parseConnectContentType,

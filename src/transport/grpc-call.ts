@@ -11,9 +11,18 @@
  */
 import type { Readable } from "node:stream";
 import { type DescMessage, type DescMethod, type DescService, fromBinary, type MessageShape } from "@bufbuild/protobuf";
-import { Code, ConnectError, createHandlerContext, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  createContextValues,
+  createHandlerContext,
+  type HandlerContext,
+  type ServiceImpl,
+} from "@connectrpc/connect";
 import type * as grpc from "@grpc/grpc-js";
+import { ANONYMOUS, principalKey } from "../middleware/auth-gate.js";
 import { setTrailerStatus } from "./connect-internals.js";
+import type { Admissions } from "./grpc-auth.js";
 import { encode } from "./grpc-service-definition.js";
 import { headersFromMetadata, metadataFromHeaders } from "./metadata.js";
 import { type AnyMethodImpl, withUnimplemented } from "./registration.js";
@@ -22,8 +31,13 @@ import { undecodableMessage } from "./request-faults.js";
 export interface CallSettings {
   /** Cap on a call's deadline, in ms (GrpcServerOptions.maxTimeoutMs). */
   maxTimeoutMs: number;
-  /** Told of a call refused before any handler ran (GrpcServerOptions.onUndecodable). */
-  onUndecodable?: ((method: DescMethod, ctx: HandlerContext, error: ConnectError) => void) | undefined;
+  /** Told of a call refused before any handler ran (GrpcServerOptions.onRefused). */
+  onRefused?: ((method: DescMethod, ctx: HandlerContext, error: ConnectError) => void) | undefined;
+  /**
+   * The auth interceptor's decisions (grpc-auth.ts), when one is installed: a call it has
+   * no principal for is refused. Absent: AUTH_MODE=none, every caller is anonymous.
+   */
+  admissions?: Admissions | undefined;
 }
 
 /** The grpc-js handlers of one service: every method, missing ones answering UNIMPLEMENTED. */
@@ -54,11 +68,15 @@ function createMethodHandler(method: DescMethod, fn: AnyMethodImpl, settings: Ca
   // streaming). A handler's failure becomes the call's status; once the client is gone
   // nothing is sent (grpc-js would drop it anyway).
   const handle = async (call: ServerCall, callback: grpc.sendUnaryData<Buffer> | undefined) => {
-    const scope = openCall(call, method, settings.maxTimeoutMs);
+    const principal = settings.admissions ? settings.admissions.get(call.metadata) : ANONYMOUS;
+    const scope = openCall(call, method, settings.maxTimeoutMs, principal ?? ANONYMOUS);
     const { ctx } = scope;
     let reply: Buffer | undefined;
     let failure: { error: unknown } | undefined;
     try {
+      if (principal === undefined) {
+        throw new ConnectError("no authentication decision was made for this call", Code.Unauthenticated);
+      }
       const input = requestStream
         ? readRequests(call as Readable, method.input, ctx.signal)
         : decodeSingle(method, (call as grpc.ServerUnaryCall<Buffer, Buffer>).request, ctx, settings);
@@ -108,7 +126,7 @@ function decodeSingle(method: DescMethod, bytes: Buffer, ctx: HandlerContext, se
   try {
     return decode(method.input, bytes);
   } catch (err) {
-    settings.onUndecodable?.(method, ctx, ConnectError.from(err));
+    settings.onRefused?.(method, ctx, ConnectError.from(err));
     throw err;
   }
 }
@@ -160,7 +178,7 @@ interface CallScope {
  */
 const deadlineSlackMs = 100;
 
-function openCall(call: SurfaceCall, method: DescMethod, maxTimeoutMs: number): CallScope {
+function openCall(call: SurfaceCall, method: DescMethod, maxTimeoutMs: number, principal: string): CallScope {
   const deadline = call.getDeadline();
   const deadlineAt = deadline instanceof Date ? deadline.getTime() : deadline; // Infinity: none
   const request = new AbortController();
@@ -185,6 +203,7 @@ function openCall(call: SurfaceCall, method: DescMethod, maxTimeoutMs: number): 
     timeoutMs: Math.max(0, Math.min(deadlineAt - Date.now(), maxTimeoutMs)),
     requestSignal: request.signal,
     requestHeader: headersFromMetadata(call.metadata),
+    contextValues: createContextValues().set(principalKey, principal),
   });
   return {
     ctx,
@@ -268,8 +287,12 @@ async function writeResponses(
  * message may hold internals and never leaves the process.
  */
 function statusOf(err: unknown, ctx: HandlerContext): grpc.StatusObject {
-  const error = asConnectError(err, ctx.signal);
-  const trailer = setTrailerStatus(new Headers(ctx.responseTrailer), error);
+  return grpcStatus(asConnectError(err, ctx.signal), ctx.responseTrailer);
+}
+
+/** A ConnectError as the status grpc-js sends, after `trailers` (the handler's own, if any). */
+export function grpcStatus(error: ConnectError, trailers: Headers = new Headers()): grpc.StatusObject {
+  const trailer = setTrailerStatus(new Headers(trailers), error);
   return {
     code: error.code as number as grpc.status,
     details: error.rawMessage,

@@ -5,13 +5,24 @@
  * "Why two transports over one set of handlers", says why grpc-js and not connect-node
  * serves gRPC. Pinned by test/transport/grpc-adapter.test.ts.
  */
-import type { DescMethod, FileRegistry } from "@bufbuild/protobuf";
-import type { ConnectError, HandlerContext } from "@connectrpc/connect";
+import type { DescMethod, DescService, FileRegistry } from "@bufbuild/protobuf";
+import { type ConnectError, createContextValues, createHandlerContext, type HandlerContext } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
-import { createServiceHandlers } from "./grpc-call.js";
+import { Health } from "../gen/grpc/health/v1/health_pb.js";
+import { type AuthGate, principalKey } from "../middleware/auth-gate.js";
+import { type Admissions, authInterceptor, type OnAuthRefused } from "./grpc-auth.js";
+import { createServiceHandlers, grpcStatus } from "./grpc-call.js";
 import { clientFaultStatuses } from "./grpc-client-faults.js";
+import { protectConnections } from "./grpc-connections.js";
 import { rawServiceDefinition } from "./grpc-service-definition.js";
+import {
+  GRPC_KEEPALIVE_TIME_MS,
+  GRPC_KEEPALIVE_TIMEOUT_MS,
+  GRPC_MAX_CONCURRENT_STREAMS,
+  GRPC_MAX_CONNECTION_IDLE_MS,
+} from "./limits.js";
+import { headersFromMetadata } from "./metadata.js";
 import { createReflectionServices, createServiceRegistry } from "./reflection.js";
 import { defaultMaxMessageBytes, defaultMaxTimeoutMs, type ServiceRegistration } from "./registration.js";
 
@@ -37,11 +48,13 @@ export interface GrpcServerOptions {
    */
   maxTimeoutMs?: number;
   /**
-   * Told of a call refused before any handler ran because its request bytes do not decode
-   * (answered INVALID_ARGUMENT), so the shared logging and metrics still see one outcome
-   * per call. Default: nobody is told.
+   * Told of a call refused before any handler ran: its request bytes do not decode
+   * (INVALID_ARGUMENT), or the auth gate refused it (UNAUTHENTICATED, PERMISSION_DENIED),
+   * so the shared logging and metrics still see one outcome per call. Default: nobody.
    */
-  onUndecodable?: ((method: DescMethod, ctx: HandlerContext, error: ConnectError) => void) | undefined;
+  onRefused?: ((method: DescMethod, ctx: HandlerContext, error: ConnectError) => void) | undefined;
+  /** Who may call what (AUTH_MODE). Default: mode none, every caller anonymous. */
+  auth?: AuthGate | undefined;
   /**
    * Descriptors answered by server reflection. Default: createServiceRegistry(services),
    * the files of the mounted services, health, reflection and google.rpc error details,
@@ -60,16 +73,30 @@ export interface GrpcServer {
 
 /** Builds the server (does not listen; see listenGrpc). */
 export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
-  const server = new grpc.Server({
-    "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? defaultMaxMessageBytes,
-    "grpc.max_send_message_length": options.maxSendMessageBytes ?? defaultMaxMessageBytes,
-    // First: it must see grpc-js's own base call (grpc-client-faults.ts says why).
-    interceptors: [clientFaultStatuses],
-  });
-  const settings = { maxTimeoutMs: options.maxTimeoutMs ?? defaultMaxTimeoutMs, onUndecodable: options.onUndecodable };
   const reflection = createReflectionServices(
     options.registry ?? createServiceRegistry(options.services.map((s) => s.service)),
   );
+  const gated = options.auth !== undefined && options.auth.mode !== "none";
+  const admissions: Admissions | undefined = gated ? new WeakMap() : undefined;
+  // clientFaultStatuses first: it must see grpc-js's own base call (grpc-client-faults.ts).
+  const interceptors = [
+    clientFaultStatuses,
+    ...(gated ? [authInterceptor(options.auth!, admissions!, grpcStatus, refusalReporter(options, reflection))] : []),
+  ];
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? defaultMaxMessageBytes,
+    "grpc.max_send_message_length": options.maxSendMessageBytes ?? defaultMaxMessageBytes,
+    "grpc.max_concurrent_streams": GRPC_MAX_CONCURRENT_STREAMS,
+    "grpc.keepalive_time_ms": GRPC_KEEPALIVE_TIME_MS,
+    "grpc.keepalive_timeout_ms": GRPC_KEEPALIVE_TIMEOUT_MS,
+    "grpc.max_connection_idle_ms": GRPC_MAX_CONNECTION_IDLE_MS,
+    interceptors,
+  });
+  const settings = {
+    maxTimeoutMs: options.maxTimeoutMs ?? defaultMaxTimeoutMs,
+    onRefused: options.onRefused,
+    admissions,
+  };
   for (const { service, impl } of [...options.services, ...reflection]) {
     server.addService(rawServiceDefinition(service), createServiceHandlers(service, impl, settings));
   }
@@ -78,7 +105,10 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   return { server, health, serviceNames: ["", ...options.services.map((s) => s.service.typeName)] };
 }
 
-/** Binds (insecure unless credentials are given) and resolves the bound port (port 0: a free one). */
+/**
+ * Binds (insecure unless credentials are given) and resolves the bound port (port 0: a
+ * free one), with the connection protections grpc-js lacks installed (grpc-connections.ts).
+ */
 export function listenGrpc(
   server: grpc.Server,
   host: string,
@@ -87,6 +117,38 @@ export function listenGrpc(
 ): Promise<number> {
   const address = host.includes(":") && !host.startsWith("[") ? `[${host}]:${port}` : `${host}:${port}`;
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, credentials, (err, bound) => (err ? reject(err) : resolve(bound)));
+    server.bindAsync(address, credentials, (err, bound) => {
+      if (err) return reject(err);
+      protectConnections(server);
+      resolve(bound);
+    });
   });
+}
+
+/**
+ * Refused calls reported through onRefused like the adapter's own refusals, for every
+ * service the interceptor guards: the mounted ones, reflection and health (whose
+ * descriptor comes from the generated health_pb, grpc-health-check having none).
+ */
+function refusalReporter(options: GrpcServerOptions, reflection: readonly ServiceRegistration[]): OnAuthRefused {
+  const onRefused = options.onRefused;
+  if (onRefused === undefined) return () => undefined;
+  const services: DescService[] = [...options.services, ...reflection].map((s) => s.service);
+  const methods = new Map(
+    services.concat(Health).flatMap((s) => s.methods.map((m) => [`/${s.typeName}/${m.name}`, m])),
+  );
+  return (path, metadata, principal, error) => {
+    const method = methods.get(path);
+    if (method === undefined) return;
+    const ctx = createHandlerContext({
+      service: method.parent,
+      method,
+      protocolName: "grpc",
+      requestMethod: "POST",
+      url: path,
+      requestHeader: headersFromMetadata(metadata),
+      ...(principal !== undefined ? { contextValues: createContextValues().set(principalKey, principal) } : {}),
+    });
+    onRefused(method, ctx, error);
+  };
 }

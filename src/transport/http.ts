@@ -10,12 +10,31 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:https";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
-import { Code, ConnectError, createConnectRouter, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
+  Code,
+  ConnectError,
+  createConnectRouter,
+  createContextValues,
+  createHandlerContext,
+  type HandlerContext,
+  type ServiceImpl,
+} from "@connectrpc/connect";
+import { type AuthGate, createAuthGate, principalKey, refusedPrincipal } from "../middleware/auth-gate.js";
+import { toConnectError } from "../middleware/error-mapping.js";
+import {
+  type UniversalHandler,
   type UniversalServerRequest,
+  type UniversalServerResponse,
   universalRequestFromNodeRequest,
   universalResponseToNodeResponse,
 } from "./connect-internals.js";
+import { httpCredentials, refusalResponse } from "./http-auth.js";
+import {
+  HTTP_HEADERS_TIMEOUT_MS,
+  HTTP_KEEP_ALIVE_TIMEOUT_MS,
+  HTTP_MAX_CONNECTIONS,
+  HTTP_MAX_HEADER_BYTES,
+} from "./limits.js";
 import {
   type AnyMethodImpl,
   defaultMaxMessageBytes,
@@ -46,8 +65,10 @@ export interface HttpServerOptions {
    * loopback unless explicitly opted out (DESIGN.md, Security).
    */
   tls?: ServerTls | undefined;
-  /** As GrpcServerOptions.onUndecodable: a call refused before any handler ran. */
-  onUndecodable?: ((method: DescMethod, ctx: HandlerContext, error: ConnectError) => void) | undefined;
+  /** As GrpcServerOptions.onRefused: a call refused before any handler ran (undecodable, auth). */
+  onRefused?: ((method: DescMethod, ctx: HandlerContext, error: ConnectError) => void) | undefined;
+  /** Who may call what (AUTH_MODE), as on the gRPC port. Default: mode none, every caller anonymous. */
+  auth?: AuthGate | undefined;
   /**
    * Told of a call that failed outside any handler, so no RPC log line covers it: a
    * response that cannot be written, a request connect cannot read. Default: one line on
@@ -79,18 +100,28 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
   }
   // What connectNodeAdapter does (path → handler, universal request/response), with each
   // handler behind checkRequests: a request connect cannot read is INVALID_ARGUMENT.
-  const check = { readMaxBytes, compressions: requestCompressions, onUndecodable: options.onUndecodable };
+  const check = { readMaxBytes, compressions: requestCompressions, onRefused: options.onRefused };
   const handlers = new Map(router.handlers.map((h) => [h.requestPath, checkRequests(h, check)]));
   const onError = options.onError ?? reportToStderr;
+  const gate = options.auth ?? createAuthGate("none", undefined);
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     const uHandler = handlers.get(req.url?.split("?", 2)[0] ?? "");
     if (!uHandler) {
       res.writeHead(404).end();
       return;
     }
+    let principal: string | undefined;
+    let refusal: ConnectError | undefined;
+    try {
+      principal = gate.admit(uHandler.service.typeName, uHandler.method.name, httpCredentials(req));
+    } catch (err) {
+      refusal = toConnectError(err);
+      principal = refusedPrincipal(err);
+    }
     let uReq: UniversalServerRequest;
     try {
-      uReq = universalRequestFromNodeRequest(req, res, undefined, undefined);
+      const values = principal === undefined ? undefined : createContextValues().set(principalKey, principal);
+      uReq = universalRequestFromNodeRequest(req, res, undefined, values);
     } catch (err) {
       // It throws, synchronously, when it cannot build the request URL (an HTTP/1.0
       // request without Host); uncaught, that would take the process down.
@@ -98,11 +129,12 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       res.writeHead(400).end();
       return;
     }
-    uHandler(uReq)
+    const answer = refusal ? Promise.resolve(refuse(uHandler, uReq, refusal, options.onRefused)) : uHandler(uReq);
+    answer
       .then((uRes) => {
-        // Answered before the request body was read to its end (refused for its size, or
-        // for a bad first message while the client still sends): node:http does not read
-        // the rest, so this connection cannot carry another request. Say so, or the
+        // Answered before the request body was read to its end (refused for its size, its
+        // caller, or a bad first message while the client still sends): node:http does not
+        // read the rest, so this connection cannot carry another request. Say so, or the
         // client reuses it and its next request fails with ECONNRESET.
         if (!req.complete) res.setHeader("Connection", "close");
         return universalResponseToNodeResponse(uRes, res);
@@ -116,15 +148,59 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
       });
   };
   const tls = options.tls;
-  if (tls === undefined) return createServer(handler);
-  return createTlsServer(
-    {
-      key: tls.key,
-      cert: tls.cert,
-      ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
-    },
-    handler,
-  );
+  const server =
+    tls === undefined
+      ? createServer(connectionLimits(capMs), handler)
+      : createTlsServer(
+          {
+            ...connectionLimits(capMs),
+            key: tls.key,
+            cert: tls.cert,
+            ...(tls.clientCa ? { ca: tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+          },
+          handler,
+        );
+  server.maxConnections = HTTP_MAX_CONNECTIONS;
+  return server;
+}
+
+/**
+ * What one connection may hold (README "Limits"): headers within HTTP_HEADERS_TIMEOUT_MS
+ * (slow loris), the whole request within the deadline cap plus the headers' allowance (a
+ * client stream may legitimately take that long), idle keep-alive sockets closed.
+ */
+function connectionLimits(capMs: number) {
+  return {
+    headersTimeout: HTTP_HEADERS_TIMEOUT_MS,
+    // How often node checks those timeouts (default 30 s, which would triple the allowance).
+    connectionsCheckingInterval: 1_000,
+    requestTimeout: capMs + HTTP_HEADERS_TIMEOUT_MS,
+    keepAliveTimeout: HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    maxHeaderSize: HTTP_MAX_HEADER_BYTES,
+  };
+}
+
+/**
+ * Answers a call the auth gate refused, before its handler ran, in the caller's protocol,
+ * and reports it (onRefused) so it still gets its log line and metric.
+ */
+function refuse(
+  uHandler: UniversalHandler,
+  req: UniversalServerRequest,
+  error: ConnectError,
+  onRefused: HttpServerOptions["onRefused"],
+): UniversalServerResponse {
+  const ctx = createHandlerContext({
+    service: uHandler.service,
+    method: uHandler.method,
+    protocolName: uHandler.protocolNames[0] ?? "connect",
+    requestMethod: req.method,
+    url: req.url,
+    requestHeader: req.header,
+    ...(req.contextValues ? { contextValues: req.contextValues } : {}),
+  });
+  onRefused?.(uHandler.method, ctx, error);
+  return refusalResponse(req.header.get("content-type") ?? undefined, error);
 }
 
 /**

@@ -66,7 +66,7 @@ export interface RequestCheckOptions {
    * Told of a unary or server-streaming call refused here: no handler (and no middleware)
    * sees it. A client stream's bad message fails inside the handler's own loop instead.
    */
-  onUndecodable?: ((method: DescMethod, ctx: HandlerContext, error: ConnectError) => void) | undefined;
+  onRefused?: ((method: DescMethod, ctx: HandlerContext, error: ConnectError) => void) | undefined;
 }
 
 /** How a request's body carries its messages, as connect will read it. */
@@ -124,7 +124,7 @@ export function checkRequests(handler: UniversalHandler, options: RequestCheckOp
     const messages = framing.enveloped
       ? checkEnvelopes(body, framing, method, single, options.readMaxBytes)
       : checkWholeBody(body, framing, method, options.readMaxBytes, req.header.get("content-length"));
-    const report = options.onUndecodable;
+    const report = options.onRefused;
     return handler({
       ...req,
       body:
@@ -216,6 +216,7 @@ function contextOf(req: UniversalServerRequest, method: DescMethod, framing: Fra
     requestMethod: req.method,
     url: req.url,
     requestHeader: req.header,
+    ...(req.contextValues ? { contextValues: req.contextValues } : {}),
   });
 }
 

@@ -67,8 +67,8 @@ beforeAll(async () => {
   clients = {
     grpc: g,
     connect,
-    "connect-binary": connectClient(httpUrl, "connect-binary"),
-    "grpc-web": connectClient(httpUrl, "grpc-web"),
+    "connect-binary": connectClient(httpUrl, { protocol: "connect-binary" }),
+    "grpc-web": connectClient(httpUrl, { protocol: "grpc-web" }),
   };
   rawGrpc = new grpc.Client(grpcAddress, grpc.credentials.createInsecure());
   const I = InventoryService.method;

@@ -56,7 +56,7 @@ describe("interop", () => {
   it("refuses undecodable bytes with INVALID_ARGUMENT on both ports, and logs and counts them", async () => {
     const counted = async () =>
       Number(
-        /rpc_server_handled_total\{method="commerce.v1.InventoryService\/GetItem",code="INVALID_ARGUMENT"\} (\d+)/.exec(
+        /grpc_server_handled_total\{grpc_type="unary",grpc_service="commerce.v1.InventoryService",grpc_method="GetItem",grpc_code="InvalidArgument",principal="anonymous"\} (\d+)/.exec(
           await h().metrics.registry.metrics(),
         )?.[1] ?? 0,
       );

@@ -1,18 +1,23 @@
 /**
  * The service as operators run it: `npm start` (compiled JavaScript under plain `node`,
  * Node ≥ 22) on its embedded DynamoDB Local with a DATA_DIR. SIGTERM ends it cleanly with
- * no Java left behind, a restart keeps the data, and a bad setting stops the start with
- * one line naming it.
+ * no Java left behind, a restart keeps the data, a bad setting stops the start with
+ * one line naming it, and with an OTLP endpoint set a call's trace reaches the collector.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync, writeFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createServer as createHttpServer } from "node:http";
 import { type AddressInfo, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Code } from "@connectrpc/connect";
+import * as grpc from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
+import { eur } from "../support/money.js";
 import { failure, grpcClient } from "../support/rpc-client.js";
 
 const M = InventoryService.method;
@@ -143,4 +148,124 @@ describe("npm start", () => {
       await rm(ownDir, { recursive: true, force: true });
     }
   });
+
+  it("exports a call's trace over OTLP to OTEL_EXPORTER_OTLP_ENDPOINT, the last spans at SIGTERM", async () => {
+    // A stand-in collector: keeps each OTLP/HTTP request body (protobuf) and answers with an
+    // empty ExportTraceServiceResponse.
+    const bodies: Buffer[] = [];
+    const paths: string[] = [];
+    const collector = createHttpServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        paths.push(req.url ?? "");
+        bodies.push(Buffer.concat(chunks));
+        res.writeHead(200, { "content-type": "application/x-protobuf" }).end();
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
+    const ownDir = await mkdtemp(join(tmpdir(), "traced-"));
+    try {
+      const started = await startMain({
+        DATA_DIR: ownDir,
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
+      });
+      const logLines: Array<Record<string, unknown>> = [];
+      createInterface({ input: started.child.stdout! }).on("line", (line) => logLines.push(JSON.parse(line)));
+      const traceId = randomBytes(16).toString("hex");
+      const traceparent = `00-${traceId}-${randomBytes(8).toString("hex")}-01`;
+      const client = grpcClient(started.grpcAddress);
+      const f = await failure(() => client.unary(M.getItem, { sku: "absent" }, { headers: { traceparent } }));
+      expect(f.errorInfo?.reason).toBe("ITEM_NOT_FOUND");
+      client.close();
+      // The batch processor exports every 5 s: sooner than that, only the shutdown flush sends.
+      process.kill(started.serverPid, "SIGTERM");
+      expect(await started.exited).toBe(0);
+
+      expect(logLines.find((l) => l["msg"] === "rpc")).toMatchObject({ trace_id: traceId, code: "NOT_FOUND" });
+      expect(paths.every((p) => p === "/v1/traces")).toBe(true);
+      // The protobuf carries ids as raw bytes and names as UTF-8: enough to find our trace.
+      const sent = Buffer.concat(bodies);
+      expect(sent.includes(Buffer.from(traceId, "hex"))).toBe(true);
+      expect(sent.includes("commerce.v1.InventoryService/GetItem")).toBe(true);
+      expect(sent.includes("DynamoDB.GetItem")).toBe(true);
+      expect(sent.includes("commerce")).toBe(true);
+    } finally {
+      collector.close();
+      await rm(ownDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("SIGHUP", () => {
+  it("reloads AUTH_POLICY_FILE without dropping connections, and keeps the old policy when the new file is bad", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "policy-"));
+    const file = join(dir, "policy.json");
+    const token = randomBytes(16).toString("hex");
+    const writePolicy = (allow: string[]) =>
+      writeFileSync(
+        file,
+        JSON.stringify({
+          principals: [{ name: "checkout", token_sha256: createHash("sha256").update(token).digest("hex"), allow }],
+        }),
+      );
+    writePolicy(["commerce.v1.InventoryService/GetItem"]);
+    try {
+      const started = await startMain({
+        DYNAMODB_ENDPOINT: inject("dynamoEndpoint"),
+        TABLE_PREFIX: `hup${randomBytes(3).toString("hex")}_`,
+        AUTH_MODE: "token",
+        AUTH_POLICY_FILE: file,
+      });
+      const logged = (msg: string) =>
+        new Promise<void>((resolve) => {
+          const lines = createInterface({ input: started.child.stdout! });
+          lines.on("line", (line) => {
+            if ((JSON.parse(line) as { msg?: string }).msg?.startsWith(msg)) {
+              lines.close();
+              resolve();
+            }
+          });
+        });
+      const client = new grpc.Client(started.grpcAddress, grpc.credentials.createInsecure());
+      const rpc = grpcClient(started.grpcAddress, { headers: { authorization: `Bearer ${token}` } });
+      const sku = `hup-${randomBytes(4).toString("hex")}`;
+      const create = () => rpc.unary(M.createItem, { item: { sku, name: "n", unitPrice: eur(1n), quantity: 1n } });
+      try {
+        expect((await failure(() => rpc.unary(M.getItem, { sku }))).code).toBe(Code.NotFound);
+        expect((await failure(create)).code).toBe(Code.PermissionDenied);
+        // One long-lived connection, watched across both reloads: it must never leave READY.
+        await new Promise<void>((resolve, reject) =>
+          client.waitForReady(Date.now() + 10_000, (e) => (e ? reject(e) : resolve())),
+        );
+        const states: grpc.connectivityState[] = [];
+        const watch = () =>
+          client.getChannel().watchConnectivityState(grpc.connectivityState.READY, Infinity, () => {
+            states.push(client.getChannel().getConnectivityState(false));
+          });
+        watch();
+
+        writePolicy(["commerce.v1.InventoryService/*"]);
+        const reloaded = logged("auth policy reloaded");
+        started.child.kill("SIGHUP");
+        await reloaded;
+        await create();
+
+        writeFileSync(file, "{ not json");
+        const refused = logged("auth policy not reloaded");
+        started.child.kill("SIGHUP");
+        await refused;
+        expect((await rpc.unary(M.getItem, { sku })).item?.sku).toBe(sku); // the previous policy still holds
+        expect(states).toEqual([]);
+        expect(started.child.exitCode).toBeNull();
+      } finally {
+        client.close();
+        rpc.close();
+        started.child.kill("SIGTERM");
+        await started.exited;
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

@@ -12,6 +12,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from "../../src/engine/embedded-dynamodb.js";
 import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "../../src/gen/grpc/health/v1/health_pb.js";
+import { LIVENESS_SERVICE } from "../../src/server.js";
 import { grpcUnary } from "../support/grpc-unary.js";
 import { type Harness, startHarness } from "../support/harness.js";
 import { failure } from "../support/rpc-client.js";
@@ -71,6 +72,9 @@ describe("store outage", () => {
         (s) => s === Serving.NOT_SERVING,
       ),
     ).toBe(Serving.NOT_SERVING);
+    // Liveness does not follow the store: restarting the process would cure nothing.
+    const liveness = await grpcUnary({ address: h.grpcAddress }, Health.method.check, { service: LIVENESS_SERVICE });
+    expect(liveness.status).toBe(Serving.SERVING);
 
     // The store comes back on the same port with its data; nobody restarts the service.
     engine = await startEmbeddedDynamoDb({ dataDir, port });

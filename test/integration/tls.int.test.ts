@@ -2,11 +2,7 @@
  * TLS and mTLS on both listeners, with certificates made for the test by openssl: a
  * client that trusts the CA gets in, a client without a certificate is refused under mTLS.
  */
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
@@ -19,10 +15,10 @@ import { ensureTables, tableNames } from "../../src/store/tables.js";
 import { listenGrpc } from "../../src/transport/grpc.js";
 import { listenHttp } from "../../src/transport/http.js";
 import { grpcCredentials, type ServerTls } from "../../src/transport/tls.js";
+import { type Certificates, makeCertificates } from "../support/certs.js";
 import { grpcUnary } from "../support/grpc-unary.js";
 
-const dir = mkdtempSync(join(tmpdir(), "tls-"));
-const pem = (name: string) => readFileSync(join(dir, name));
+const pem = (name: string) => certs!.pem(name);
 
 async function serve(tls: ServerTls) {
   const store = createStoreClient({ endpoint: inject("dynamoEndpoint"), region: "us-east-1", credentials: "local" });
@@ -66,61 +62,11 @@ function grpcGetItem(port: number, credentials: grpc.ChannelCredentials): Promis
   );
 }
 
+let certs: Certificates | undefined;
 beforeAll(() => {
-  const ssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "ignore" });
-  ssl(
-    "req",
-    "-x509",
-    "-newkey",
-    "rsa:2048",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=test-ca",
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.crt",
-  );
-  for (const [name, cn] of [
-    ["server", "localhost"],
-    ["client", "checkout-service"],
-  ] as const) {
-    ssl(
-      "req",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-subj",
-      `/CN=${cn}`,
-      "-addext",
-      `subjectAltName=DNS:${cn}`,
-      "-keyout",
-      `${name}.key`,
-      "-out",
-      `${name}.csr`,
-    );
-    ssl(
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      "ca.crt",
-      "-CAkey",
-      "ca.key",
-      "-CAcreateserial",
-      "-days",
-      "1",
-      "-copy_extensions",
-      "copy",
-      "-out",
-      `${name}.crt`,
-    );
-  }
+  certs = makeCertificates([{ name: "client", cn: "checkout-service", san: "DNS:checkout-service" }]);
 });
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => certs?.remove());
 
 describe("TLS", () => {
   it("serves gRPC and Connect over TLS to a client that trusts the CA", async () => {

@@ -1,6 +1,13 @@
 import type { TableDescription } from "@aws-sdk/client-dynamodb";
 import { describe, expect, it } from "vitest";
-import { schemaMismatch, type TableDefinition, tableDefinitions, tableNames } from "../../src/store/tables.js";
+import {
+  createTableInput,
+  schemaDifferences,
+  schemaMismatch,
+  type TableDefinition,
+  tableDefinitions,
+  tableNames,
+} from "../../src/store/tables.js";
 
 const keysOf = (d: TableDefinition) => d.create.KeySchema?.map((k) => [k.AttributeName, k.KeyType]);
 
@@ -126,9 +133,11 @@ describe("schemaMismatch", () => {
   const asDescribed = (): TableDescription => ({
     TableName: orders.create.TableName,
     KeySchema: orders.create.KeySchema,
+    AttributeDefinitions: orders.create.AttributeDefinitions,
     GlobalSecondaryIndexes: orders.create.GlobalSecondaryIndexes?.map((g) => ({
       IndexName: g.IndexName,
       KeySchema: g.KeySchema,
+      Projection: g.Projection,
     })),
   });
 
@@ -152,5 +161,57 @@ describe("schemaMismatch", () => {
       GlobalSecondaryIndexes: [{ IndexName: "StatusIndex", KeySchema: statusOnly }],
     };
     expect(schemaMismatch(orders, wrongKeys)).toMatch(/StatusIndex has keys status:HASH/);
+  });
+});
+
+describe("schemaDifferences", () => {
+  const orders = tableDefinitions("")[0]!;
+  const asDescribed = (): TableDescription => ({
+    TableName: orders.create.TableName,
+    KeySchema: orders.create.KeySchema,
+    AttributeDefinitions: orders.create.AttributeDefinitions,
+    GlobalSecondaryIndexes: orders.create.GlobalSecondaryIndexes?.map((g) => ({
+      IndexName: g.IndexName,
+      KeySchema: g.KeySchema,
+      Projection: g.Projection,
+    })),
+  });
+
+  it("lists every difference the code relies on: keys, key types, index keys and projection", () => {
+    expect(schemaDifferences(orders, asDescribed())).toEqual([]);
+    const table = asDescribed();
+    table.AttributeDefinitions = table.AttributeDefinitions!.map((a) =>
+      a.AttributeName === "order_id" ? { ...a, AttributeType: "N" } : a,
+    );
+    table.GlobalSecondaryIndexes = [
+      { ...table.GlobalSecondaryIndexes![0]!, Projection: { ProjectionType: "KEYS_ONLY" } },
+    ];
+    expect(schemaDifferences(orders, table)).toEqual([
+      "attribute order_id has type N, expected S",
+      "index StatusIndex projects KEYS_ONLY, expected ALL",
+    ]);
+    expect(schemaMismatch(orders, table)).toBe("attribute order_id has type N, expected S");
+  });
+});
+
+describe("definition extras", () => {
+  it("names each table by its unprefixed name and tags it", () => {
+    for (const d of tableDefinitions("x_")) {
+      expect(d.create.TableName).toBe(`x_${d.logicalName}`);
+      expect(d.create.Tags).toEqual([
+        { Key: "service", Value: "commerce" },
+        { Key: "table", Value: d.logicalName },
+      ]);
+    }
+  });
+
+  it("bills provisioned tables and their GSIs with the capacity asked, on demand as defined", () => {
+    const orders = tableDefinitions("")[0]!;
+    expect(createTableInput(orders, { mode: "on-demand" })).toEqual(orders.create);
+    const provisioned = createTableInput(orders, { mode: "provisioned", read: 4, write: 2 });
+    const throughput = { ReadCapacityUnits: 4, WriteCapacityUnits: 2 };
+    expect(provisioned).toMatchObject({ BillingMode: "PROVISIONED", ProvisionedThroughput: throughput });
+    expect(provisioned.GlobalSecondaryIndexes?.map((g) => g.ProvisionedThroughput)).toEqual([throughput]);
+    expect(orders.create.BillingMode).toBe("PAY_PER_REQUEST");
   });
 });

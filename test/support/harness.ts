@@ -5,15 +5,18 @@
  * file or describe block.
  */
 import { randomBytes } from "node:crypto";
-import { pino } from "pino";
+import { type Logger, pino } from "pino";
 import { afterAll, beforeAll, inject } from "vitest";
+import type { AuthGate } from "../../src/middleware/auth-gate.js";
 import { createRpcMetrics, type RpcMetrics } from "../../src/middleware/metrics.js";
 import type { StoreBreakerOptions } from "../../src/resilience/circuit-breaker.js";
 import { createApp, reportHealth } from "../../src/server.js";
 import { createStoreClient, type StoreClient } from "../../src/store/dynamo.js";
 import { ensureTables, type TableNames, tableNames } from "../../src/store/tables.js";
+import type { Tracing } from "../../src/telemetry/start-tracing.js";
 import { listenGrpc } from "../../src/transport/grpc.js";
 import { listenHttp } from "../../src/transport/http.js";
+import { grpcCredentials, type ServerTls } from "../../src/transport/tls.js";
 import { type FaultProxy, startFaultProxy } from "./fault-proxy.js";
 import { connectClient, grpcClient, type RpcClient } from "./rpc-client.js";
 
@@ -41,6 +44,14 @@ export interface HarnessOptions {
   /** Another DynamoDB than the run's (fault tests start their own). */
   endpoint?: string;
   breaker?: StoreBreakerOptions;
+  /** Who may call what; default AUTH_MODE=none. */
+  auth?: AuthGate;
+  /** TLS on both listeners (the harness's own clients are plaintext: bring your own). */
+  tls?: ServerTls;
+  /** RPC spans; start tracing before importing this module (start-tracing.ts says why). */
+  tracing?: Tracing;
+  /** The server's logger; default silent, or TEST_LOG_LEVEL. */
+  logger?: Logger;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -52,7 +63,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     credentials: "local",
     ...(options.breaker ? { breaker: options.breaker } : {}),
   });
-  const logger = pino({ level: process.env["TEST_LOG_LEVEL"] ?? "silent" });
+  const logger = options.logger ?? pino({ level: process.env["TEST_LOG_LEVEL"] ?? "silent" });
   await ensureTables(store.raw, prefix);
   const tables = tableNames(prefix);
   const metrics = createRpcMetrics();
@@ -61,11 +72,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     tables,
     logger,
     metrics,
+    tracing: options.tracing,
     pageTokenSecret: randomBytes(32),
     maxMessageBytes: HARNESS_MAX_MESSAGE_BYTES,
     maxDeadlineMs: 60_000,
+    auth: options.auth,
+    tls: options.tls,
   });
-  const grpcPort = await listenGrpc(app.grpc.server, "127.0.0.1", 0);
+  const grpcPort = await listenGrpc(app.grpc.server, "127.0.0.1", 0, grpcCredentials(options.tls));
   const httpPort = await listenHttp(app.http, "127.0.0.1", 0);
   const health = reportHealth(app, { client: store, probeTable: tables.idempotencyKeys, logger, intervalMs: 500 });
   const grpcAddress = `127.0.0.1:${grpcPort}`;

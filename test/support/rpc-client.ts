@@ -5,6 +5,7 @@
  * the decoded google.rpc details.
  */
 import { once } from "node:events";
+import type * as https from "node:https";
 import {
   create,
   createRegistry,
@@ -15,7 +16,7 @@ import {
   type MessageShape,
 } from "@bufbuild/protobuf";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
-import { type Code, ConnectError, createClient } from "@connectrpc/connect";
+import { type Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import {
@@ -37,16 +38,23 @@ export interface RpcFailure {
   retryInfo: RetryInfo | undefined;
 }
 
+export interface CallOptions {
+  timeoutMs?: number;
+  /** Request headers (gRPC metadata), e.g. a W3C `traceparent`. */
+  headers?: Record<string, string>;
+}
+
 export interface RpcClient {
   readonly name: "grpc" | ConnectWire;
   unary<I extends DescMessage, O extends DescMessage>(
     method: DescMethod & { input: I; output: O },
     request: MessageInitShape<I>,
-    options?: { timeoutMs?: number },
+    options?: CallOptions,
   ): Promise<MessageShape<O>>;
   serverStream<I extends DescMessage, O extends DescMessage>(
     method: DescMethod & { input: I; output: O },
     request: MessageInitShape<I>,
+    options?: Pick<CallOptions, "headers">,
   ): AsyncIterable<MessageShape<O>>;
   /** Sends every request (an array, or a stream the test feeds), then awaits the one answer. */
   clientStream<I extends DescMessage, O extends DescMessage>(
@@ -109,22 +117,41 @@ function fromConnectError(e: unknown): RpcFailure {
 
 const deadline = (options?: { timeoutMs?: number }) => new Date(Date.now() + (options?.timeoutMs ?? 30_000));
 
-export function grpcClient(address: string): RpcClient {
-  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+function metadataOf(headers: Record<string, string> | undefined): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  for (const [key, value] of Object.entries(headers ?? {})) metadata.set(key, value);
+  return metadata;
+}
+
+export interface ClientOptions {
+  /** Sent with every call: gRPC metadata, HTTP headers (e.g. authorization). */
+  headers?: Record<string, string>;
+}
+
+export function grpcClient(
+  address: string,
+  clientOptions: ClientOptions & { credentials?: grpc.ChannelCredentials } = {},
+): RpcClient {
+  const client = new grpc.Client(address, clientOptions.credentials ?? grpc.credentials.createInsecure());
+  const headers = (perCall?: Record<string, string>) => ({ ...clientOptions.headers, ...perCall });
   return {
     name: "grpc",
     unary(method, request, options) {
-      return grpcUnary(client, method, request, { deadline: deadline(options) }).catch((err: grpc.ServiceError) => {
+      return grpcUnary(client, method, request, {
+        deadline: deadline(options),
+        metadata: metadataOf(headers(options?.headers)),
+      }).catch((err: grpc.ServiceError) => {
         throw fromGrpcError(err);
       });
     },
-    async *serverStream(method, request) {
+    async *serverStream(method, request, options) {
       const req = create(method.input, request);
       const stream = client.makeServerStreamRequest(
         grpcPath(method),
         grpcCodec(method.input).serialize,
         grpcCodec(method.output).deserialize,
         req,
+        metadataOf(headers(options?.headers)),
       );
       try {
         for await (const msg of stream) yield msg;
@@ -138,7 +165,7 @@ export function grpcClient(address: string): RpcClient {
           grpcPath(method),
           grpcCodec(method.input).serialize,
           grpcCodec(method.output).deserialize,
-          new grpc.Metadata(),
+          metadataOf(clientOptions.headers),
           { deadline: deadline(options) },
           (err, res) => (err ? reject(fromGrpcError(err)) : resolve(res!)),
         );
@@ -173,34 +200,47 @@ export function grpcClient(address: string): RpcClient {
  */
 export type ConnectWire = "connect" | "connect-binary" | "grpc-web";
 
-export function connectClient(baseUrl: string, wire: ConnectWire = "connect"): RpcClient {
+export function connectClient(
+  baseUrl: string,
+  options: ClientOptions & { protocol?: ConnectWire; nodeOptions?: https.RequestOptions } = {},
+): RpcClient {
   // HTTP/1.1, as curl and browsers reach the HTTP port (a plain node:http server, so HTTP/2
   // would not even connect). connect-node streams a request body over HTTP/1.1, so client
   // streaming works on it; only bidi streaming (and the gRPC protocol) need HTTP/2.
+  const settings = {
+    baseUrl,
+    httpVersion: "1.1" as const,
+    ...(options.nodeOptions ? { nodeOptions: options.nodeOptions } : {}),
+    ...(options.headers ? { interceptors: [withHeaders(options.headers)] } : {}),
+  };
+  const protocol = options.protocol ?? "connect";
   const transport =
-    wire === "grpc-web"
-      ? createGrpcWebTransport({ baseUrl, httpVersion: "1.1" })
-      : createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: wire === "connect-binary" });
+    protocol === "grpc-web"
+      ? createGrpcWebTransport({ ...settings, useBinaryFormat: true })
+      : createConnectTransport({ ...settings, useBinaryFormat: protocol === "connect-binary" });
   return {
-    name: wire,
+    name: protocol,
     async unary(method, request, options) {
       const client = createClient(method.parent, transport) as unknown as Record<
         string,
         (r: unknown, o: unknown) => Promise<never>
       >;
       try {
-        return await client[method.localName]!(request, { timeoutMs: options?.timeoutMs ?? 30_000 });
+        return await client[method.localName]!(request, {
+          timeoutMs: options?.timeoutMs ?? 30_000,
+          ...(options?.headers ? { headers: options.headers } : {}),
+        });
       } catch (e) {
         throw fromConnectError(e);
       }
     },
-    async *serverStream(method, request) {
+    async *serverStream(method, request, options) {
       const client = createClient(method.parent, transport) as unknown as Record<
         string,
-        (r: unknown) => AsyncIterable<never>
+        (r: unknown, o: unknown) => AsyncIterable<never>
       >;
       try {
-        for await (const msg of client[method.localName]!(request)) yield msg;
+        for await (const msg of client[method.localName]!(request, { headers: options?.headers })) yield msg;
       } catch (e) {
         throw fromConnectError(e);
       }
@@ -221,5 +261,13 @@ export function connectClient(baseUrl: string, wire: ConnectWire = "connect"): R
       }
     },
     close: () => undefined,
+  };
+}
+
+/** Adds `headers` to every request a Connect transport sends. */
+function withHeaders(headers: Record<string, string>): Interceptor {
+  return (next) => (req) => {
+    for (const [key, value] of Object.entries(headers)) req.header.set(key, value);
+    return next(req);
   };
 }
