@@ -10,8 +10,8 @@ import { createServer as createPlainHttpServer, type Server as PlainHttpServer }
 import { type Logger, pino } from "pino";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from "./engine/embedded-dynamodb.js";
-import { type AuthGate, createAuthGate } from "./middleware/auth-gate.js";
-import { methodCatalog, PolicyError, readPolicyFile } from "./middleware/auth-policy.js";
+import { type AuthGate, createAuthGate, unusablePrincipals } from "./middleware/auth-gate.js";
+import { methodCatalog, type Policy, PolicyError, readPolicyFile } from "./middleware/auth-policy.js";
 import { createRpcMetrics, type RpcMetrics } from "./middleware/metrics.js";
 import { createApp, reportHealth } from "./server.js";
 import { createStoreClient } from "./store/dynamo.js";
@@ -105,9 +105,20 @@ function reloadPolicy(config: Config, auth: AuthGate, logger: Logger): void {
     const policy = readPolicyFile(file, methodCatalog(SERVED_SERVICES));
     auth.replacePolicy(policy);
     logger.info({ file, principals: policy.principals.map((p) => p.name) }, "auth policy reloaded");
+    warnUnusable(config, policy, logger);
   } catch (err) {
     const why = err instanceof PolicyError ? err.message : String(err);
     logger.error({ file, reason: why }, `auth policy not reloaded, keeping the previous one: ${why}`);
+  }
+}
+
+function warnUnusable(config: Config, policy: Policy | undefined, logger: Logger): void {
+  const unusable = policy ? unusablePrincipals(config.auth.mode, policy) : [];
+  if (unusable.length > 0) {
+    logger.warn(
+      { principals: unusable, mode: config.auth.mode },
+      `AUTH_MODE=${config.auth.mode} cannot name these principals (no ${config.auth.mode === "token" ? "token_sha256" : "mtls_identity"}): their callers will be refused`,
+    );
   }
 }
 
@@ -124,6 +135,12 @@ async function main(): Promise<void> {
       }
     }
   };
+
+  // The gate exists, and SIGHUP reloads its policy, from the first moment: a SIGHUP during
+  // the seconds of start-up must not take node's default action, which is to exit.
+  const auth = createAuthGate(config.auth.mode, config.auth.policy);
+  warnUnusable(config, config.auth.policy, logger);
+  process.on("SIGHUP", () => reloadPolicy(config, auth, logger));
 
   const started = tracing;
   if (started) {
@@ -163,7 +180,6 @@ async function main(): Promise<void> {
       );
     }
 
-    const auth = createAuthGate(config.auth.mode, config.auth.policy);
     const app = createApp({
       client,
       tables,
@@ -227,7 +243,6 @@ async function main(): Promise<void> {
         process.exit(0);
       });
     };
-    process.on("SIGHUP", () => reloadPolicy(config, auth, logger));
     process.on("SIGTERM", () => shutdown("SIGTERM"));
     process.on("SIGINT", () => shutdown("SIGINT"));
   } catch (err) {

@@ -10,12 +10,12 @@
  */
 import { createContextKey } from "@connectrpc/connect";
 import { DomainError, permissionDenied, unauthenticated } from "../domain/errors.js";
-import type { Policy, Principal } from "./auth-policy.js";
+import { ANONYMOUS_NAME, type Policy, type Principal } from "./auth-policy.js";
 
 export type AuthMode = "none" | "token" | "mtls";
 
 /** Who made a call that presented no (or no valid) credentials; also every caller in mode none. */
-export const ANONYMOUS = "anonymous";
+export const ANONYMOUS = ANONYMOUS_NAME;
 
 /** The call's principal, as the gate decided it; read by wrapService for CallInfo. */
 export const principalKey = createContextKey<string>(ANONYMOUS, { description: "authenticated principal" });
@@ -57,7 +57,8 @@ export function createAuthGate(mode: AuthMode, initial: Policy | undefined): Aut
     }
     const identity = credentials.peerIdentity;
     if (identity === undefined) return "no client certificate identity (a URI SAN or subject CN)";
-    return policy!.principalOfIdentity(identity) ?? `client certificate identity ${identity} belongs to no principal`;
+    // The identity itself stays out of the message: it is the caller's, of any length.
+    return policy!.principalOfIdentity(identity) ?? "the client certificate's identity belongs to no principal";
   };
 
   return {
@@ -80,4 +81,16 @@ export function createAuthGate(mode: AuthMode, initial: Policy | undefined): Aut
 /** Who a refused call came from: PERMISSION_DENIED names its principal, UNAUTHENTICATED nobody. */
 export function refusedPrincipal(err: unknown): string | undefined {
   return DomainError.match(err, "PERMISSION_DENIED") ? err.metadata["principal"] : undefined;
+}
+
+/**
+ * Principals the mode can never name (only an mtls_identity under token, only a
+ * token_sha256 under mtls): legal in the file, which may serve both modes, but worth a
+ * warning, since their callers will be refused.
+ */
+export function unusablePrincipals(mode: AuthMode, policy: Policy): string[] {
+  if (mode === "none") return [];
+  return policy.principals
+    .filter((p) => (mode === "token" ? p.tokenSha256 === undefined : p.mtlsIdentity === undefined))
+    .map((p) => p.name);
 }

@@ -9,6 +9,9 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { DescService } from "@bufbuild/protobuf";
 
+/** How logs and metrics name a caller that proved no identity; no principal may take it. */
+export const ANONYMOUS_NAME = "anonymous";
+
 /** Open to every caller unless the file says otherwise: probes and grpcurl need them. */
 export const DEFAULT_PUBLIC = Object.freeze([
   "grpc.health.v1.Health/*",
@@ -106,6 +109,9 @@ function principal(value: unknown, path: string, catalog: MethodCatalog): Princi
     // The name becomes a log field and a metric label: short and plain.
     throw new PolicyError(`${path}.name: expected 1 to 64 of [A-Za-z0-9_.:@-]`);
   }
+  if (name === ANONYMOUS_NAME) {
+    throw new PolicyError(`${path}.name: "${ANONYMOUS_NAME}" is reserved for callers that proved no identity`);
+  }
   if (token !== undefined && (typeof token !== "string" || !/^[0-9a-fA-F]{64}$/.test(token))) {
     throw new PolicyError(`${path}.token_sha256: expected 64 hex digits (the SHA-256 of the bearer token)`);
   }
@@ -149,7 +155,8 @@ export function parsePolicy(text: string, catalog: MethodCatalog): Policy {
   noDuplicates(principals, (p) => p.name, "name");
   noDuplicates(principals, (p) => p.tokenSha256?.toString("hex"), "token_sha256");
   noDuplicates(principals, (p) => p.mtlsIdentity, "mtls_identity");
-  const open = patterns(json["public"] ?? DEFAULT_PUBLIC, "public", catalog);
+  // Omitted means the default; anything else, null included, must be a list.
+  const open = patterns("public" in json ? json["public"] : DEFAULT_PUBLIC, "public", catalog);
   const withTokens = principals.filter((p) => p.tokenSha256 !== undefined);
   const byIdentity = new Map(principals.flatMap((p) => (p.mtlsIdentity ? [[p.mtlsIdentity, p] as const] : [])));
   return {

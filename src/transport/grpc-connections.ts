@@ -35,16 +35,30 @@ export function protectConnections(server: grpc.Server): void {
   }
 }
 
-/** Ping strikes per gRFC A8: too-early pings count, a new call clears them, one too many ends it. */
+/**
+ * More than this many bytes written to the connection since the last client ping means
+ * the server sent headers or data in between, not just its ping ACK (17 bytes, about 45
+ * under TLS) and flow-control frames: the strikes are cleared, as gRFC A8 says ("the
+ * server ... resets the strike count when it sends data or headers"). That is what lets
+ * grpc-go, grpc-java and C-core clients ping after each chunk of a response they receive
+ * (BDP estimation) without being told to go away.
+ */
+const CONTROL_FRAMES_ALLOWANCE = 128;
+
+/** Ping strikes per gRFC A8: too-early pings count, sending data or a new call clears them. */
 function enforcePingPolicy(session: http2.ServerHttp2Session): void {
   let lastPingAt = Number.NEGATIVE_INFINITY;
+  let writtenAtLastPing = 0;
   let strikes = 0;
   session.on("stream", () => {
     strikes = 0;
   });
   session.on("ping", () => {
     const now = performance.now();
-    if (now - lastPingAt < GRPC_MIN_PING_INTERVAL_MS) strikes++;
+    const written = session.socket?.bytesWritten ?? 0;
+    if (written - writtenAtLastPing > CONTROL_FRAMES_ALLOWANCE) strikes = 0;
+    else if (now - lastPingAt < GRPC_MIN_PING_INTERVAL_MS) strikes++;
+    writtenAtLastPing = written;
     lastPingAt = now;
     if (strikes > GRPC_MAX_PING_STRIKES && !session.closed && !session.destroyed) {
       session.goaway(constants.NGHTTP2_ENHANCE_YOUR_CALM, 0, Buffer.from("too_many_pings"));

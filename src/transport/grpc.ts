@@ -119,8 +119,12 @@ export function listenGrpc(
   return new Promise((resolve, reject) => {
     server.bindAsync(address, credentials, (err, bound) => {
       if (err) return reject(err);
-      protectConnections(server);
-      resolve(bound);
+      try {
+        protectConnections(server);
+        resolve(bound);
+      } catch (e) {
+        reject(e);
+      }
     });
   });
 }

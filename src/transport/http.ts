@@ -9,6 +9,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:https";
+import type { Socket } from "node:net";
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import {
   Code,
@@ -161,6 +162,15 @@ export function createHttpServer(options: HttpServerOptions): HttpServer {
           handler,
         );
   server.maxConnections = HTTP_MAX_CONNECTIONS;
+  // headersTimeout starts at a request's first byte: a connection that sends none would
+  // hold one of the HTTP_MAX_CONNECTIONS forever. Until its first request arrives, the
+  // socket's own timeout closes it; node:http then manages it (keepAliveTimeout). Set a
+  // little later than headersTimeout, so a request started but never finished still gets
+  // node's 408 answer first.
+  server.on(tls === undefined ? "connection" : "secureConnection", (socket: Socket) => {
+    socket.setTimeout(HTTP_HEADERS_TIMEOUT_MS + 2_000);
+  });
+  server.on("request", (req: IncomingMessage) => req.socket.setTimeout(0));
   return server;
 }
 
@@ -177,6 +187,8 @@ function connectionLimits(capMs: number) {
     requestTimeout: capMs + HTTP_HEADERS_TIMEOUT_MS,
     keepAliveTimeout: HTTP_KEEP_ALIVE_TIMEOUT_MS,
     maxHeaderSize: HTTP_MAX_HEADER_BYTES,
+    // TLS only (node:https): a handshake never finished is dropped as soon.
+    handshakeTimeout: HTTP_HEADERS_TIMEOUT_MS,
   };
 }
 

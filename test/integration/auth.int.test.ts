@@ -271,4 +271,24 @@ describe('"public": [] closes health and reflection too', () => {
     );
     expect(denied?.code).toBe(grpc.status.PERMISSION_DENIED);
   });
+
+  it("answers UNAUTHENTICATED to reflection without credentials", async () => {
+    const client = new grpc.Client(h.grpcAddress, grpc.credentials.createInsecure());
+    try {
+      const status = await new Promise<grpc.StatusObject>((resolve) => {
+        const call = client.makeBidiStreamRequest(
+          "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+        );
+        call.on("data", () => undefined);
+        call.on("error", () => undefined);
+        call.on("status", resolve);
+        call.end();
+      });
+      expect(status.code).toBe(grpc.status.UNAUTHENTICATED);
+    } finally {
+      client.close();
+    }
+  });
 });

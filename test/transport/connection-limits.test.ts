@@ -6,12 +6,16 @@
  */
 import http2 from "node:http2";
 import { connect as netConnect } from "node:net";
+import { setTimeout as delay } from "node:timers/promises";
+import type { ServiceImpl } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
 import { Health } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { createGrpcServer, type GrpcServer, listenGrpc } from "../../src/transport/grpc.js";
 import { createHttpServer, type HttpServer, listenHttp } from "../../src/transport/http.js";
 import { GRPC_MAX_PING_STRIKES, HTTP_HEADERS_TIMEOUT_MS } from "../../src/transport/limits.js";
+import { serviceRegistration } from "../../src/transport/registration.js";
 import { grpcUnary } from "../support/grpc-unary.js";
 
 let server: GrpcServer;
@@ -78,6 +82,54 @@ describe("gRPC port keepalive enforcement", () => {
   });
 });
 
+describe("gRPC port keepalive enforcement with data flowing", () => {
+  let streaming: GrpcServer;
+  let streamingAddress = "";
+  const MESSAGES = 40;
+  beforeAll(async () => {
+    const impl: Partial<ServiceImpl<typeof InventoryService>> = {
+      async *scanItems() {
+        for (let i = 0; i < MESSAGES; i++) {
+          yield { items: [{ sku: `s${i}`, name: "n".repeat(1000) }] };
+          await delay(2);
+        }
+      },
+    };
+    streaming = createGrpcServer({ services: [serviceRegistration(InventoryService, impl)] });
+    streamingAddress = `127.0.0.1:${await listenGrpc(streaming.server, "127.0.0.1", 0)}`;
+  });
+  afterAll(() => streaming.server.forceShutdown());
+
+  it("lets a client ping after every chunk it receives (BDP estimation), as grpc-go and C-core clients do", async () => {
+    const session = http2.connect(`http://${streamingAddress}`);
+    await new Promise((resolve) => session.once("connect", resolve));
+    let goaway = false;
+    session.on("goaway", () => {
+      goaway = true;
+    });
+    const stream = session.request({
+      ":method": "POST",
+      ":path": "/commerce.v1.InventoryService/ScanItems",
+      "content-type": "application/grpc",
+      te: "trailers",
+    });
+    stream.end(Buffer.from([0, 0, 0, 0, 0])); // an empty ScanItemsRequest
+    let chunks = 0;
+    stream.on("data", () => {
+      chunks++;
+      session.ping(() => undefined);
+    });
+    const status = await new Promise<string | undefined>((resolve) => {
+      stream.on("trailers", (trailers) => resolve(String(trailers["grpc-status"])));
+      stream.on("close", () => resolve(undefined));
+    });
+    expect(status).toBe("0");
+    expect(chunks).toBeGreaterThanOrEqual(MESSAGES / 2);
+    expect(goaway).toBe(false);
+    session.close();
+  });
+});
+
 describe("gRPC port header list limit", () => {
   it("refuses metadata beyond 16 KiB and serves the same call with 12 KiB", async () => {
     const metadata = new grpc.Metadata();
@@ -103,6 +155,17 @@ describe("HTTP port connection protection", () => {
     port = await listenHttp(http, "127.0.0.1", 0);
   });
   afterAll(() => new Promise((resolve) => http.close(resolve)));
+
+  it("disconnects a client that connects and never sends a byte", async () => {
+    const socket = netConnect(port, "127.0.0.1");
+    socket.on("error", () => undefined);
+    socket.resume();
+    const started = Date.now();
+    await new Promise((resolve) => socket.on("close", resolve));
+    const waited = Date.now() - started;
+    expect(waited).toBeGreaterThanOrEqual(HTTP_HEADERS_TIMEOUT_MS - 1_000);
+    expect(waited).toBeLessThan(HTTP_HEADERS_TIMEOUT_MS + 6_000);
+  }, 30_000);
 
   it("disconnects a client that never finishes its headers", async () => {
     const socket = netConnect(port, "127.0.0.1");

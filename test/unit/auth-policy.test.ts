@@ -12,7 +12,7 @@ import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { DomainError } from "../../src/domain/errors.js";
-import { ANONYMOUS, createAuthGate } from "../../src/middleware/auth-gate.js";
+import { ANONYMOUS, createAuthGate, unusablePrincipals } from "../../src/middleware/auth-gate.js";
 import { methodCatalog, parsePolicy } from "../../src/middleware/auth-policy.js";
 import { createApp } from "../../src/server.js";
 import { createStoreClient } from "../../src/store/dynamo.js";
@@ -75,6 +75,12 @@ describe("parsePolicy", () => {
     ],
     ["duplicate name", { principals: [checkout, { ...checkout, token_sha256: sha("t2") }] }, /same name$/],
     ["public not a list", { principals: [], public: "*" }, /^public: expected an array/],
+    ["public null (not the default)", { principals: [], public: null }, /^public: expected an array/],
+    [
+      "the reserved name anonymous",
+      { principals: [{ ...checkout, name: "anonymous" }] },
+      /^principals\[0\]\.name: "anonymous" is reserved/,
+    ],
   ])("refuses %s, naming where", (_, policy, message) => {
     expect(() => (typeof policy === "string" ? parsePolicy(policy, catalog) : parse(policy))).toThrow(message);
   });
@@ -154,6 +160,21 @@ describe("the gate", () => {
     expect(reasonOf(() => gate.admit("commerce.v1.OrderService", "GetOrder", bearer("t1")))[0]).toBe(
       "PERMISSION_DENIED",
     );
+  });
+});
+
+describe("unusablePrincipals", () => {
+  it("names the principals a mode cannot identify", () => {
+    const both = parse({
+      principals: [
+        checkout,
+        { name: "fulfilment", mtls_identity: "spiffe://shop/fulfilment", allow: [] },
+        { name: "ops", token_sha256: sha("o"), mtls_identity: "ops", allow: [] },
+      ],
+    });
+    expect(unusablePrincipals("token", both)).toEqual(["fulfilment"]);
+    expect(unusablePrincipals("mtls", both)).toEqual(["checkout"]);
+    expect(unusablePrincipals("none", both)).toEqual([]);
   });
 });
 
