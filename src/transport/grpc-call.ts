@@ -165,22 +165,17 @@ interface CallScope {
  */
 const deadlineSlackMs = 100;
 
+/**
+ * The reason ctx.signal carries once a call has ended: an AbortError, as connect's own
+ * handlers leave it (they call abort() without one). Made once: abort() without a reason
+ * builds a DOMException per call, and capturing its stack was the largest single cost of
+ * a trivial call (README, "Performance").
+ */
+const callEnded = new DOMException("the call has ended", "AbortError");
+
 function openCall(call: SurfaceCall, method: DescMethod, maxTimeoutMs: number): CallScope {
   const deadline = call.getDeadline();
   const deadlineAt = deadline instanceof Date ? deadline.getTime() : deadline; // Infinity: none
-  const request = new AbortController();
-  let clientGone = false;
-  const onCancelled = () => {
-    clientGone = true;
-    // grpc-js reports an expired deadline, its own or the client's, as a cancellation;
-    // keep the reason a handler can act on.
-    request.abort(
-      Date.now() >= deadlineAt - deadlineSlackMs
-        ? new ConnectError("the operation timed out", Code.DeadlineExceeded)
-        : new ConnectError("the client cancelled the call", Code.Canceled),
-    );
-  };
-  call.once("cancelled", onCancelled);
   const ctx = createHandlerContext({
     service: method.parent,
     method,
@@ -188,9 +183,22 @@ function openCall(call: SurfaceCall, method: DescMethod, maxTimeoutMs: number): 
     requestMethod: "POST",
     url: `http://${call.getHost() || "localhost"}${call.getPath()}`,
     timeoutMs: Math.max(0, Math.min(deadlineAt - Date.now(), maxTimeoutMs)),
-    requestSignal: request.signal,
     requestHeader: headersFromMetadata(call.metadata),
   });
+  let clientGone = false;
+  // ctx.abort(reason) aborts ctx.signal (and stops its deadline timer): no second
+  // AbortController linked in per call just to carry the cancellation.
+  const onCancelled = () => {
+    clientGone = true;
+    // grpc-js reports an expired deadline, its own or the client's, as a cancellation;
+    // keep the reason a handler can act on.
+    ctx.abort(
+      Date.now() >= deadlineAt - deadlineSlackMs
+        ? new ConnectError("the operation timed out", Code.DeadlineExceeded)
+        : new ConnectError("the client cancelled the call", Code.Canceled),
+    );
+  };
+  call.once("cancelled", onCancelled);
   return {
     ctx,
     get clientGone() {
@@ -198,7 +206,7 @@ function openCall(call: SurfaceCall, method: DescMethod, maxTimeoutMs: number): 
     },
     finish() {
       call.removeListener("cancelled", onCancelled);
-      ctx.abort();
+      ctx.abort(callEnded);
     },
   };
 }
