@@ -1,141 +1,179 @@
 /**
- * `npm run bench`: ratios measured side by side in one run, never absolute timings
- * (machines here are shared and noisy). Each pair runs in alternating rounds against the
- * same server and the same in-memory DynamoDB Local; the report gives the median of the
- * per-round ratios, so a slow moment hits both sides of a pair alike.
+ * `npm run bench [-- --quick] [-- --profile]`: the service measured from outside, side by
+ * side with what it stands on (issue 9). Builds the service and the bench's servers, starts
+ * DynamoDB Local, runs the five stages with a progress line each, prints the table with
+ * every target MET or MISSED, and writes bench/results/latest.json and latest.md.
+ *
+ * The service runs as `npm start` runs it — `node --enable-source-maps dist/main.js` — as a
+ * separate process, logging at info to var/bench/service.log, metrics on, against the
+ * DynamoDB Local started here (DYNAMODB_ENDPOINT); the bench's direct SDK calls go to the
+ * same DynamoDB Local. Every figure is the median of alternating rounds after a warm-up
+ * (measure.ts): absolute figures move with whatever else the machine runs; the ratios
+ * much less.
  */
-import { randomBytes } from "node:crypto";
-import { pino } from "pino";
+import { mkdirSync, rmSync } from "node:fs";
+import { loadavg } from "node:os";
 import { startEmbeddedDynamoDb } from "../src/engine/embedded-dynamodb.js";
-import { InventoryService } from "../src/gen/commerce/v1/inventory_service_pb.js";
-import { createApp } from "../src/server.js";
-import { createStoreClient } from "../src/store/dynamo.js";
-import { ensureTables, tableNames } from "../src/store/tables.js";
-import { listenGrpc } from "../src/transport/grpc.js";
-import { listenHttp } from "../src/transport/http.js";
-import { connectClient, grpcClient, type RpcClient } from "../test/support/rpc-client.js";
+import type { StageContext } from "./context.js";
+import { seed, storedOrders } from "./data.js";
+import { createDirectClient } from "./direct.js";
+import { parseOptions } from "./options.js";
+import { buildAll } from "./processes.js";
+import { cpuProfFlags, PROFILE_DIR, profileMarkdown, summariseProfiles } from "./profile.js";
+import { type Figure, machine, markdownTable, met, RESULTS_DIR, versions, writeResults } from "./report.js";
+import { type RunningService, startService } from "./service.js";
+import { frameworkStage } from "./stages/framework.js";
+import { fillInventory, listPagesFigure, scanGrowth } from "./stages/growth.js";
+import { storePathStage } from "./stages/store-path.js";
+import { streamsStage } from "./stages/streams.js";
+import { writesStage } from "./stages/writes.js";
 
-const M = InventoryService.method;
-const ROUNDS = 5;
-const CALLS = 200;
-const CONCURRENCY = 8;
+const options = parseOptions(process.argv.slice(2));
+const startedAt = new Date();
+const host = machine();
+const t0 = performance.now();
+const progress = (stage: string) => (message: string) =>
+  process.stderr.write(`[${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${stage}: ${message}\n`);
 
-async function timed(work: () => Promise<unknown>, calls: number, concurrency: number): Promise<number> {
-  const started = process.hrtime.bigint();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < calls) await work();
-    }),
-  );
-  return Number(process.hrtime.bigint() - started) / 1e6;
+mkdirSync(RESULTS_DIR, { recursive: true });
+if (options.profile) {
+  rmSync(PROFILE_DIR, { recursive: true, force: true });
+  mkdirSync(PROFILE_DIR, { recursive: true });
+}
+const profileFlags = (name: string) => (options.profile ? cpuProfFlags(name) : []);
+
+progress("build")("npm run build, and the bench's servers");
+buildAll();
+
+const figures: Figure[] = [];
+const raw: Record<string, unknown> = {};
+const want = options.stages;
+
+if (want.has("framework")) {
+  const framework = await frameworkStage(options, profileFlags, progress("1 framework"));
+  figures.push(...framework.figures);
+  raw["framework"] = framework.raw;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-async function pair(name: string, a: [string, () => Promise<number>], b: [string, () => Promise<number>]) {
-  const ratios: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    // Alternate which side goes first, so warm-up and drift do not favour one.
-    let ta: number;
-    let tb: number;
-    if (round % 2 === 0) {
-      ta = await a[1]();
-      tb = await b[1]();
-    } else {
-      tb = await b[1]();
-      ta = await a[1]();
-    }
-    ratios.push(tb / ta);
-  }
-  console.log(
-    `${name.padEnd(48)} ${b[0]} takes ${median(ratios).toFixed(2)}× the time of ${a[0]}  ` +
-      `(rounds: ${ratios.map((r) => r.toFixed(2)).join(", ")})`,
-  );
-}
-
-async function main() {
+if (want.has("store") || want.has("writes") || want.has("streams") || want.has("growth")) {
+  progress("setup")("starting DynamoDB Local and the service");
   const engine = await startEmbeddedDynamoDb({});
-  const client = createStoreClient({ endpoint: engine.endpoint, region: "us-east-1", credentials: "local" });
-  await ensureTables(client.raw, "");
-  const app = createApp({
-    client,
-    tables: tableNames(""),
-    logger: pino({ level: "silent" }),
-    pageTokenSecret: randomBytes(32),
-    maxMessageBytes: 4 << 20,
-    maxDeadlineMs: 60_000,
-  });
-  const grpcPort = await listenGrpc(app.grpc.server, "127.0.0.1", 0);
-  const httpPort = await listenHttp(app.http, "127.0.0.1", 0);
-  const g: RpcClient = grpcClient(`127.0.0.1:${grpcPort}`);
-  const c: RpcClient = connectClient(`http://127.0.0.1:${httpPort}`);
+  const running: RunningService[] = [];
   try {
-    const item = (sku: string, quantity: bigint) => ({
-      item: { sku, name: sku, unitPrice: { currencyCode: "EUR", units: 1n }, quantity },
+    const main = await startService({
+      name: "service",
+      endpoint: engine.endpoint,
+      tablePrefix: "bench_",
+      nodeFlags: profileFlags("service"),
     });
-    await g.unary(M.createItem, item("bench", 10n ** 12n));
-    console.log(`commerce bench: ${ROUNDS} alternating rounds of ${CALLS} calls, ${CONCURRENCY} in flight\n`);
-
-    await pair(
-      "GetItem: gRPC (grpc-js) vs Connect JSON (HTTP/1.1)",
-      ["gRPC", () => timed(() => g.unary(M.getItem, { sku: "bench" }), CALLS, CONCURRENCY)],
-      ["Connect", () => timed(() => c.unary(M.getItem, { sku: "bench" }), CALLS, CONCURRENCY)],
-    );
-
-    let n = 0;
-    await pair(
-      "AdjustStock: atomic update vs with request_id",
-      ["atomic", () => timed(() => g.unary(M.adjustStock, { sku: "bench", delta: -1n }), CALLS, CONCURRENCY)],
-      [
-        "idempotent",
-        () =>
-          timed(() => g.unary(M.adjustStock, { sku: "bench", delta: -1n, requestId: `b-${n++}` }), CALLS, CONCURRENCY),
-      ],
-    );
-
-    // Spread over many skus: the per-key queue is not the bottleneck here.
-    const skus = Array.from({ length: 32 }, (_, i) => `spread-${i}`);
-    for (const s of skus) await g.unary(M.createItem, item(s, 10n ** 12n));
-    let k = 0;
-    await pair(
-      "AdjustStock with request_id: one hot sku vs 32 skus",
-      [
-        "32 skus",
-        () =>
-          timed(
-            () => g.unary(M.adjustStock, { sku: skus[k++ % 32]!, delta: -1n, requestId: `s-${k}` }),
-            CALLS,
-            CONCURRENCY,
-          ),
-      ],
-      [
-        "hot sku",
-        () =>
-          timed(() => g.unary(M.adjustStock, { sku: "bench", delta: -1n, requestId: `h-${k++}` }), CALLS, CONCURRENCY),
-      ],
-    );
-
-    for (let i = 0; i < 1500; i += 50) {
-      await Promise.all(Array.from({ length: 50 }, (_, j) => g.unary(M.createItem, item(`scan-${i + j}`, 1n))));
+    running.push(main);
+    const ctx = (stage: string): StageContext => ({
+      options,
+      service: main.process,
+      enginePid: engine.pid,
+      grpc: main.grpc,
+      tables: main.tables,
+      direct: createDirectClient(engine.endpoint),
+      progress: progress(stage),
+    });
+    if (want.has("store")) {
+      const result = await storePathStage(ctx("2 store path"));
+      figures.push(...result.figures);
+      raw["storePath"] = result.raw;
     }
-    const scan = (segments: number) => async () => {
-      const started = process.hrtime.bigint();
-      let count = 0;
-      for await (const batch of g.serverStream(M.scanItems, { totalSegments: segments })) count += batch.items.length;
-      if (count < 1500) throw new Error(`scan saw ${count} items`);
-      return Number(process.hrtime.bigint() - started) / 1e6;
-    };
-    await pair("ScanItems (1,500+ items): 4 segments vs 1", ["4 segments", scan(4)], ["1 segment", scan(1)]);
+    // Streams and growth run before the writes stage adds orders.
+    if (want.has("streams")) {
+      const streams = ctx("4 streams");
+      await fillInventory(streams, streams.tables.inventory, options.scanItems);
+      streams.progress(`seeding ${options.scanItems.toLocaleString("en-US")} orders`);
+      await seed(streams.direct, streams.tables.orders, storedOrders(options.scanItems, 1_000, "scan"));
+      const result = await streamsStage(streams);
+      figures.push(...result.figures);
+      raw["streams"] = result.raw;
+    }
+    if (want.has("growth")) {
+      const growth = ctx("5 growth");
+      growth.progress("starting one service per table size");
+      // Started together; whatever started is stopped at the end even if another failed.
+      const started = await Promise.allSettled(
+        options.growthSizes.map((_, i) =>
+          startService({
+            name: `service-growth-${i + 1}`,
+            endpoint: engine.endpoint,
+            tablePrefix: `growth${i + 1}_`,
+            nodeFlags: [],
+          }),
+        ),
+      );
+      const bySize = started.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+      running.push(...bySize);
+      const failed = started.find((result) => result.status === "rejected");
+      if (failed) throw failed.reason;
+      for (const [i, size] of options.growthSizes.entries()) {
+        await fillInventory(growth, bySize[i]!.tables.inventory, size);
+      }
+      const scansBySize = await scanGrowth(growth, bySize);
+      figures.push(...scansBySize.figures);
+      for (const service of bySize) await service.stop();
+      const pages = await listPagesFigure(growth);
+      figures.push(pages.figure);
+      raw["growth"] = { scans: scansBySize.raw, listOrders: pages.raw };
+    }
+    if (want.has("writes")) {
+      const result = await writesStage(ctx("3 writes"));
+      figures.push(...result.figures);
+      raw["writes"] = result.raw;
+    }
   } finally {
-    g.close();
-    c.close();
-    app.grpc.server.forceShutdown();
-    app.http.closeAllConnections();
-    app.http.close();
-    client.destroy();
+    for (const service of running) await service.stop();
     await engine.stop();
   }
 }
+figures.sort((a, b) => a.stage.localeCompare(b.stage));
 
-await main();
+const profiles = options.profile ? summariseProfiles(["service", "in-memory-service", "bare-servers"]) : [];
+const missed = figures.filter((f) => met(f) === false);
+const seconds = Math.round((performance.now() - t0) / 1000);
+host.loadAverageAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
+// Other work on the machine shows in the load average before the bench starts its own.
+const busy = host.loadAverageAtStart[0]! > host.cpus / 2;
+const heading = [
+  `## commerce bench, ${options.quick ? "--quick" : "full run"}${options.profile ? " (profiled: the servers ran under --cpu-prof, so their figures are low)" : ""}`,
+  "",
+  `${startedAt.toISOString()}, ${seconds} s. ${host.cpus} × ${host.cpuModel}, ${host.memoryGb} GB, ${host.kernel}; ` +
+    `Node ${process.version}; load average ${host.loadAverageAtStart.join(" / ")} at the start, ` +
+    `${host.loadAverageAtEnd.join(" / ")} at the end. ` +
+    `Each figure: median of ${options.rounds} alternating rounds (${options.scanRounds} for full-table scans) after ` +
+    'a warm-up; "service" and "baseline" are the medians of each side, the result is the median of the ' +
+    "per-round ratios (or differences).",
+  ...(busy
+    ? [
+        "",
+        `**The machine was busy when the bench started (load average ${host.loadAverageAtStart[0]} on ` +
+          `${host.cpus} CPUs): latencies and ratios move with that load; take reference numbers on a quiet machine.**`,
+      ]
+    : []),
+  "",
+].join("\n");
+const markdown = [
+  heading,
+  markdownTable(figures),
+  "",
+  missed.length === 0 ? "Every target MET." : `${missed.length} target(s) MISSED.`,
+  ...profiles.map((p) => `\n${profileMarkdown(p)}`),
+].join("\n");
+process.stdout.write(`\n${markdown}\n`);
+writeResults(
+  {
+    startedAt: startedAt.toISOString(),
+    seconds,
+    options,
+    machine: host,
+    versions: versions(),
+    figures: figures.map((f) => ({ ...f, met: met(f) })),
+    raw,
+    profiles,
+  },
+  markdown,
+);
+process.stderr.write(`\nwrote ${RESULTS_DIR}/latest.json and latest.md\n`);

@@ -7,9 +7,10 @@
 // First: starts tracing, when configured, before any module below loads the AWS SDK.
 import "./telemetry/startup.js";
 import { createServer as createPlainHttpServer, type Server as PlainHttpServer } from "node:http";
-import { type Logger, pino } from "pino";
+import type { Logger } from "pino";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from "./engine/embedded-dynamodb.js";
+import { createLogger } from "./logger.js";
 import { type AuthGate, createAuthGate, unusablePrincipals } from "./middleware/auth-gate.js";
 import { methodCatalog, type Policy, PolicyError, readPolicyFile } from "./middleware/auth-policy.js";
 import { createRpcMetrics, type RpcMetrics } from "./middleware/metrics.js";
@@ -124,7 +125,7 @@ function warnUnusable(config: Config, policy: Policy | undefined, logger: Logger
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const logger = pino({ level: config.logLevel, base: { service: "commerce" } });
+  const logger = createLogger(config.logLevel);
   const stops: Array<() => Promise<void> | void> = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) {

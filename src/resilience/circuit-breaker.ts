@@ -46,6 +46,12 @@ export function createStoreBreaker(options: StoreBreakerOptions = {}): StoreBrea
     // here would only race them.
     timeout: false,
     errorFilter: (err: unknown) => !countsAsFailure(err),
+    // Only the failure rate is read. opossum's defaults also keep every call's latency for
+    // the window (sorted for percentiles each time the stats are read: on every failure,
+    // and once a second for a 'snapshot' event nobody listens to): per-call work and
+    // memory that grow with the call rate (README, "Performance").
+    rollingPercentilesEnabled: false,
+    enableSnapshots: false,
   });
   const state = (): BreakerState => (breaker.opened ? "open" : breaker.halfOpen ? "half_open" : "closed");
   return {

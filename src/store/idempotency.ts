@@ -48,6 +48,27 @@ export function fingerprint(request: IdempotentRequest): string {
     .digest("base64url");
 }
 
+/**
+ * The record of a request's first result, put in the effect's own transaction: it fails
+ * while another unexpired record holds the request_id. Pure (test/store/requests.test.ts).
+ */
+export function idempotencyRecordPut(table: string, request: IdempotentRequest, result: unknown, nowSeconds: number) {
+  return {
+    Put: {
+      TableName: table,
+      Item: {
+        request_id: request.requestId,
+        fingerprint: fingerprint(request),
+        operation: request.operation,
+        result: encodeSnapshot(result),
+        expires_at: nowSeconds + IDEMPOTENCY_TTL_SECONDS,
+      },
+      ConditionExpression: "attribute_not_exists(request_id) OR expires_at <= :now",
+      ExpressionAttributeValues: { ":now": nowSeconds },
+    },
+  };
+}
+
 export function createIdempotency(client: StoreClient, table: string, now: () => Date = () => new Date()): Idempotency {
   async function prior<T>(requestId: string, print: string, signal: AbortSignal | undefined): Promise<T | undefined> {
     const record = await getItem(client, { table, key: { request_id: requestId } }, signal);
@@ -65,30 +86,13 @@ export function createIdempotency(client: StoreClient, table: string, now: () =>
       signal: AbortSignal | undefined,
       attempt: (record: (result: T) => GuardedWrite) => Promise<T>,
     ): Promise<T> {
-      const print = fingerprint(request);
       // No read first: the record's own condition in the effect's transaction is what
       // stops a second application, so a new request (the common case) costs one
       // transaction, and a repeat pays one failed transaction plus the read below.
-      const record = (result: T): GuardedWrite => {
-        const nowSeconds = Math.floor(now().getTime() / 1000);
-        return {
-          item: {
-            Put: {
-              TableName: table,
-              Item: {
-                request_id: request.requestId,
-                fingerprint: print,
-                operation: request.operation,
-                result: encodeSnapshot(result),
-                expires_at: nowSeconds + IDEMPOTENCY_TTL_SECONDS,
-              },
-              ConditionExpression: "attribute_not_exists(request_id) OR expires_at <= :now",
-              ExpressionAttributeValues: { ":now": nowSeconds },
-            },
-          },
-          onConditionFailed: () => new RequestIdTaken(),
-        };
-      };
+      const record = (result: T): GuardedWrite => ({
+        item: idempotencyRecordPut(table, request, result, Math.floor(now().getTime() / 1000)),
+        onConditionFailed: () => new RequestIdTaken(),
+      });
       try {
         return await attempt(record);
       } catch (err) {
@@ -100,7 +104,7 @@ export function createIdempotency(client: StoreClient, table: string, now: () =>
           err instanceof RequestIdTaken ||
           (err instanceof Error && err.name === "IdempotentParameterMismatchException");
         if (!taken && !(err instanceof DomainError)) throw err;
-        const twin = await prior<T>(request.requestId, print, signal);
+        const twin = await prior<T>(request.requestId, fingerprint(request), signal);
         if (twin !== undefined) return twin;
         if (!taken) throw err;
         throw requestInProgress(err);

@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { MAX_QUANTITY } from "../../src/domain/inventory.js";
 import { balanceUpdate, transferWrites } from "../../src/store/account-store.js";
+import { fingerprint, IDEMPOTENCY_TTL_SECONDS, idempotencyRecordPut } from "../../src/store/idempotency.js";
 import {
   adjustStockRequest,
   deleteItemRequest,
@@ -116,5 +117,24 @@ describe("transfer transaction", () => {
     expect(balanceUpdate("Accounts", "a", eur(1n), "credit", "T").Update?.ConditionExpression).toContain(
       "balance <= :ceiling",
     );
+  });
+});
+
+describe("idempotency record", () => {
+  it("holds the request's fingerprint and first result, and takes the key only when free or expired", () => {
+    const request = { requestId: "r-1", operation: "Transfer", command: { amount: 5n } };
+    const put = idempotencyRecordPut("Keys", request, { units: 7n }, 1_000).Put;
+    expect(put).toEqual({
+      TableName: "Keys",
+      Item: {
+        request_id: "r-1",
+        fingerprint: fingerprint(request),
+        operation: "Transfer",
+        result: '{"units":{"$bigint":"7"}}',
+        expires_at: 1_000 + IDEMPOTENCY_TTL_SECONDS,
+      },
+      ConditionExpression: "attribute_not_exists(request_id) OR expires_at <= :now",
+      ExpressionAttributeValues: { ":now": 1_000 },
+    });
   });
 });

@@ -1,0 +1,80 @@
+/**
+ * The bench's settings: `--quick` (same stages, smaller sizes, fewer rounds), `--profile`,
+ * and `--only=<stage>,...` to run some stages (framework, store, writes, streams, growth).
+ */
+
+export const STAGES = ["framework", "store", "writes", "streams", "growth"] as const;
+export type StageName = (typeof STAGES)[number];
+
+export interface BenchOptions {
+  quick: boolean;
+  /** Run the servers under --cpu-prof and summarise where their time went. */
+  profile: boolean;
+  /** The stages to run (all unless --only). */
+  stages: ReadonlySet<StageName>;
+  /** Alternating rounds per figure, after one warm-up of each side; at least 3. */
+  rounds: number;
+  /** Rounds of the full-table scans (streams, growth), each seconds long; at least 3. */
+  scanRounds: number;
+  /** Each side's closed-loop load per round, ms. */
+  unaryMs: number;
+  /** Items (and orders) the stream stage scans. */
+  scanItems: number;
+  /** The three table sizes of the growth stage. */
+  growthSizes: readonly [number, number, number];
+  /** Orders each side imports per round (ImportOrders vs BatchWriteItem). */
+  importOrders: number;
+  /** The slow consumer's pause after each message of the memory check, ms. */
+  slowConsumerPauseMs: number;
+  /** ListOrders page size for the page 1 vs page 100 check. */
+  listPageSize: number;
+  /** Calls per side per round of the ListOrders check (one at a time). */
+  listCalls: number;
+}
+
+const USAGE = `usage: npm run bench -- [--quick] [--profile] [--only=${STAGES.join(",")}]`;
+
+function stagesOf(argv: readonly string[]): ReadonlySet<StageName> {
+  const only = argv.find((a) => a.startsWith("--only="));
+  if (only === undefined) return new Set(STAGES);
+  const names = only.slice("--only=".length).split(",");
+  for (const name of names) if (!(STAGES as readonly string[]).includes(name)) throw new Error(USAGE);
+  return new Set(names as StageName[]);
+}
+
+export function parseOptions(argv: readonly string[]): BenchOptions {
+  const unknown = argv.filter((a) => a !== "--quick" && a !== "--profile" && !a.startsWith("--only="));
+  if (unknown.length > 0) throw new Error(`unknown argument ${unknown[0]}; ${USAGE}`);
+  const quick = argv.includes("--quick");
+  const profile = argv.includes("--profile");
+  const stages = stagesOf(argv);
+  return quick
+    ? {
+        quick,
+        profile,
+        stages,
+        rounds: 3,
+        scanRounds: 3,
+        unaryMs: 500,
+        scanItems: 4_000,
+        growthSizes: [4_000, 8_000, 16_000],
+        importOrders: 1_000,
+        slowConsumerPauseMs: 20,
+        listPageSize: 10,
+        listCalls: 50,
+      }
+    : {
+        quick,
+        profile,
+        stages,
+        rounds: 5,
+        scanRounds: 3,
+        unaryMs: 1_500,
+        scanItems: 50_000,
+        growthSizes: [25_000, 50_000, 100_000],
+        importOrders: 4_000,
+        slowConsumerPauseMs: 10,
+        listPageSize: 10,
+        listCalls: 200,
+      };
+}

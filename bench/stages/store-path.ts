@@ -1,0 +1,113 @@
+/**
+ * Stage 2, the store path: GetItem and GetOrder through the service (grpc-js client) vs
+ * the same GetItem sent straight to the same DynamoDB Local with the SDK. Added p50 at 1
+ * in flight, throughput ratio at 32.
+ */
+import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
+import { OrderService } from "../../src/gen/commerce/v1/order_service_pb.js";
+import { orderToStored } from "../../src/store/order-mapping.js";
+import type { StageContext, StageResult } from "../context.js";
+import { item, order, seed } from "../data.js";
+import { getItem } from "../direct.js";
+import { alternate, closedLoop, median, medianOf } from "../measure.js";
+import { cpuSeconds } from "../processes.js";
+import type { Figure } from "../report.js";
+
+const STAGE = "2 store path";
+const KEYS = 64;
+
+export async function storePathStage(ctx: StageContext): Promise<StageResult> {
+  const { grpc, direct, tables, options } = ctx;
+  ctx.progress("seeding items and orders to read");
+  const skus = Array.from({ length: KEYS }, (_, i) => `read-${i}`);
+  const orders = Array.from({ length: KEYS }, (_, i) => order(`reader-${i}`, i));
+  await seed(
+    direct,
+    tables.inventory,
+    skus.map((sku) => item(sku, 100n)),
+  );
+  await seed(direct, tables.orders, orders.map(orderToStored));
+  let n = 0;
+  const reads = {
+    GetItem: {
+      service: () => grpc.unary(InventoryService.method.getItem, { sku: skus[n++ % KEYS]! }),
+      direct: () => getItem(direct, tables.inventory, { sku: skus[n++ % KEYS]! }),
+    },
+    GetOrder: {
+      service: () => {
+        const o = orders[n++ % KEYS]!;
+        return grpc.unary(OrderService.method.getOrder, {
+          customerId: o.customerId,
+          orderId: o.orderId,
+          consistentRead: true,
+        });
+      },
+      direct: () => {
+        const o = orders[n++ % KEYS]!;
+        return getItem(direct, tables.orders, { customer_id: o.customerId, order_id: o.orderId });
+      },
+    },
+  };
+  // Where the CPU goes, per call: the bench (gRPC client, or the SDK for the direct side),
+  // the service, DynamoDB Local.
+  const meters = {
+    bench: () => cpuSeconds("self"),
+    service: () => cpuSeconds(ctx.service.pid),
+    dynamodb: () => cpuSeconds(ctx.enginePid),
+  };
+  const figures: Figure[] = [];
+  const raw: Record<string, unknown> = {};
+  for (const [rpc, calls] of Object.entries(reads)) {
+    for (const concurrency of [1, 32]) {
+      const rounds = await alternate(
+        options.rounds,
+        () => closedLoop(calls.service, concurrency, options.unaryMs, meters),
+        () => closedLoop(calls.direct, concurrency, options.unaryMs, meters),
+        (round) => ctx.progress(`${rpc}, ${concurrency} in flight: round ${round}/${options.rounds}`),
+      );
+      raw[`${rpc}@${concurrency}`] = rounds;
+      if (concurrency === 1) {
+        const added = medianOf(rounds, (a, b) => a.p50Ms - b.p50Ms);
+        figures.push({
+          stage: STAGE,
+          label: `${rpc}, 1 in flight: p50 added to a direct GetItem`,
+          service: median(rounds.a.map((r) => r.p50Ms)),
+          baseline: median(rounds.b.map((r) => r.p50Ms)),
+          unit: "ms",
+          value: added.median,
+          valueUnit: "ms",
+          perRound: added.perRound,
+          target: { op: "<=", value: 0.5 },
+        });
+      } else {
+        const cpu = (side: "a" | "b", name: string) => median(rounds[side].map((r) => r.cpuUsPerCall[name]!));
+        figures.push({
+          stage: STAGE,
+          label:
+            `${rpc}, 32 in flight: CPU per call, µs (bench ${cpu("a", "bench").toFixed(0)} / ${cpu("b", "bench").toFixed(0)}, ` +
+            `service ${cpu("a", "service").toFixed(0)}, DynamoDB Local ${cpu("a", "dynamodb").toFixed(0)} / ${cpu("b", "dynamodb").toFixed(0)})`,
+          service: cpu("a", "bench") + cpu("a", "service") + cpu("a", "dynamodb"),
+          baseline: cpu("b", "bench") + cpu("b", "service") + cpu("b", "dynamodb"),
+          unit: "µs",
+          value:
+            (cpu("a", "bench") + cpu("a", "service") + cpu("a", "dynamodb")) /
+            (cpu("b", "bench") + cpu("b", "service") + cpu("b", "dynamodb")),
+          valueUnit: "×",
+        });
+        const ratio = medianOf(rounds, (a, b) => a.rps / b.rps);
+        figures.push({
+          stage: STAGE,
+          label: `${rpc}, 32 in flight: throughput vs a direct GetItem`,
+          service: median(rounds.a.map((r) => r.rps)),
+          baseline: median(rounds.b.map((r) => r.rps)),
+          unit: "calls/s",
+          value: ratio.median,
+          valueUnit: "×",
+          perRound: ratio.perRound,
+          target: { op: ">=", value: 0.85 },
+        });
+      }
+    }
+  }
+  return { figures, raw };
+}
