@@ -94,8 +94,14 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
     ...config,
     retryStrategy: new ThrottlingOnlyRetryStrategy(config.maxAttempts as number),
   });
-  if (options.onOperation) {
-    for (const client of [raw, rawOnce]) observeOperations(client, options.onOperation);
+  for (const client of [raw, rawOnce]) {
+    // No SDK logger is configured, yet the SDK's logger middleware still builds what it
+    // would log — a copy of every input and output with sensitive fields masked, every
+    // item of a Scan page included — and hands it to its default no-op logger: since that
+    // logger gained an `info` method, the middleware does this on every call
+    // (aws/aws-sdk-js-v3#3846). The document clients share these stacks.
+    client.middlewareStack.remove("loggerMiddleware");
+    if (options.onOperation) observeOperations(client, options.onOperation);
   }
   const docOnce = DynamoDBDocumentClient.from(rawOnce, translation);
   const breaker = createStoreBreaker(options.breaker);
