@@ -4,9 +4,9 @@
  * NOT_SERVING → stop accepting → drain up to SHUTDOWN_GRACE_MS → close store and engine.
  */
 import { createServer as createPlainHttpServer, type Server as PlainHttpServer } from "node:http";
-import { pino } from "pino";
 import { type Config, ConfigError, loadConfig } from "./config.js";
 import { type EmbeddedDynamoDb, startEmbeddedDynamoDb } from "./engine/embedded-dynamodb.js";
+import { createLogger } from "./logger.js";
 import { createRpcMetrics, type RpcMetrics } from "./middleware/metrics.js";
 import { createApp, reportHealth } from "./server.js";
 import { createStoreClient } from "./store/dynamo.js";
@@ -86,7 +86,7 @@ function drainListeners(app: ReturnType<typeof createApp>, httpListening: boolea
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const logger = pino({ level: config.logLevel, base: { service: "commerce" } });
+  const logger = createLogger(config.logLevel);
   const stops: Array<() => Promise<void> | void> = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) {

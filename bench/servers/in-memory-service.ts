@@ -7,8 +7,8 @@
  * What it leaves out of main.ts: DynamoDB Local, ensureTables and the /metrics listener
  * (the registry is there and updated on every call; only nobody scrapes it).
  */
-import { pino } from "pino";
 import { loadConfig } from "../../src/config.js";
+import { createLogger } from "../../src/logger.js";
 import { createRpcMetrics } from "../../src/middleware/metrics.js";
 import { createApp, reportHealth } from "../../src/server.js";
 import { tableNames } from "../../src/store/tables.js";
@@ -18,7 +18,7 @@ import { frameworkItemStored } from "./framework-item.js";
 import { createInMemoryStoreClient } from "./in-memory-store-client.js";
 
 const config = loadConfig();
-const logger = pino({ level: config.logLevel, base: { service: "commerce" } });
+const logger = createLogger(config.logLevel);
 const tables = tableNames(config.tablePrefix);
 const client = createInMemoryStoreClient(tables.inventory, [frameworkItemStored()]);
 const metrics = config.metricsPort !== 0 ? createRpcMetrics() : undefined;
