@@ -62,6 +62,9 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   const server = new grpc.Server({
     "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? defaultMaxMessageBytes,
     "grpc.max_send_message_length": options.maxSendMessageBytes ?? defaultMaxMessageBytes,
+    // Nothing serves channelz (its grpc.channelz.v1 service is not mounted), so its per-call
+    // bookkeeping (counters, timestamps, a tracker object of closures per call) is not kept.
+    "grpc.enable_channelz": 0,
   });
   const settings = { maxTimeoutMs: options.maxTimeoutMs ?? defaultMaxTimeoutMs, onUndecodable: options.onUndecodable };
   const reflection = createReflectionServices(
