@@ -18,8 +18,10 @@ export interface BenchOptions {
   scanRounds: number;
   /** Each side's closed-loop load per round, ms. */
   unaryMs: number;
-  /** Items (and orders) the stream stage scans; the growth stage scans half, this, and twice this. */
+  /** Items (and orders) the stream stage scans. */
   scanItems: number;
+  /** The three table sizes of the growth stage. */
+  growthSizes: readonly [number, number, number];
   /** Orders each side imports per round (ImportOrders vs BatchWriteItem). */
   importOrders: number;
   /** The slow consumer's pause after each message of the memory check, ms. */
@@ -55,6 +57,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         scanRounds: 3,
         unaryMs: 600,
         scanItems: 5_000,
+        growthSizes: [5_000, 10_000, 20_000],
         importOrders: 1_000,
         slowConsumerPauseMs: 20,
         listPageSize: 10,
@@ -68,6 +71,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         scanRounds: 3,
         unaryMs: 2_000,
         scanItems: 50_000,
+        growthSizes: [25_000, 50_000, 100_000],
         importOrders: 4_000,
         slowConsumerPauseMs: 10,
         listPageSize: 10,

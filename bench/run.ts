@@ -11,24 +11,21 @@
  * (measure.ts): absolute figures move with whatever else the machine runs; the ratios
  * much less.
  */
-import { randomBytes } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { loadavg } from "node:os";
 import { startEmbeddedDynamoDb } from "../src/engine/embedded-dynamodb.js";
-import { tableNames } from "../src/store/tables.js";
-import { checkServing, grpcCaller } from "./clients.js";
 import type { StageContext } from "./context.js";
 import { seed, storedOrders } from "./data.js";
 import { createDirectClient } from "./direct.js";
-import type { Rounds } from "./measure.js";
 import { parseOptions } from "./options.js";
-import { buildAll, freePort, startNode } from "./processes.js";
+import { buildAll } from "./processes.js";
 import { cpuProfFlags, PROFILE_DIR, profileMarkdown, summariseProfiles } from "./profile.js";
 import { type Figure, machine, markdownTable, met, RESULTS_DIR, versions, writeResults } from "./report.js";
+import { type RunningService, startService } from "./service.js";
 import { frameworkStage } from "./stages/framework.js";
-import { fillInventory, GROWTH_SEGMENTS, growthFigures, listPagesFigure, scanAtSize } from "./stages/growth.js";
+import { fillInventory, listPagesFigure, scanGrowth } from "./stages/growth.js";
 import { storePathStage } from "./stages/store-path.js";
-import { type ScanRun, streamsStage } from "./stages/streams.js";
+import { streamsStage } from "./stages/streams.js";
 import { writesStage } from "./stages/writes.js";
 
 const options = parseOptions(process.argv.slice(2));
@@ -61,79 +58,68 @@ if (want.has("framework")) {
 if (want.has("store") || want.has("writes") || want.has("streams") || want.has("growth")) {
   progress("setup")("starting DynamoDB Local and the service");
   const engine = await startEmbeddedDynamoDb({});
-  const [grpcPort, httpPort, metricsPort] = await Promise.all([freePort(), freePort(), freePort()]);
-  const grpc = grpcCaller(`127.0.0.1:${grpcPort}`);
-  const prefix = "bench_";
+  const running: RunningService[] = [];
   try {
-    const service = await startNode({
+    const main = await startService({
       name: "service",
-      script: "dist/main.js",
-      env: {
-        DYNAMODB_ENDPOINT: engine.endpoint,
-        TABLE_PREFIX: prefix,
-        GRPC_PORT: String(grpcPort),
-        HTTP_PORT: String(httpPort),
-        METRICS_PORT: String(metricsPort),
-        LOG_LEVEL: "info",
-        PAGE_TOKEN_SECRET: randomBytes(24).toString("hex"),
-      },
+      endpoint: engine.endpoint,
+      tablePrefix: "bench_",
       nodeFlags: profileFlags("service"),
-      ready: () => checkServing(grpc),
     });
+    running.push(main);
     const ctx = (stage: string): StageContext => ({
       options,
-      service,
+      service: main.process,
       enginePid: engine.pid,
-      grpc,
-      tables: tableNames(prefix),
+      grpc: main.grpc,
+      tables: main.tables,
       direct: createDirectClient(engine.endpoint),
       progress: progress(stage),
     });
-    try {
-      if (want.has("store")) {
-        const result = await storePathStage(ctx("2 store path"));
-        figures.push(...result.figures);
-        raw["storePath"] = result.raw;
+    if (want.has("store")) {
+      const result = await storePathStage(ctx("2 store path"));
+      figures.push(...result.figures);
+      raw["storePath"] = result.raw;
+    }
+    // Streams and growth run before the writes stage adds orders.
+    if (want.has("streams")) {
+      const streams = ctx("4 streams");
+      await fillInventory(streams, streams.tables.inventory, options.scanItems);
+      streams.progress(`seeding ${options.scanItems.toLocaleString("en-US")} orders`);
+      await seed(streams.direct, streams.tables.orders, storedOrders(options.scanItems, 1_000, "scan"));
+      const result = await streamsStage(streams);
+      figures.push(...result.figures);
+      raw["streams"] = result.raw;
+    }
+    if (want.has("growth")) {
+      const growth = ctx("5 growth");
+      growth.progress("starting one service per table size");
+      const bySize: RunningService[] = [];
+      for (const [i, size] of options.growthSizes.entries()) {
+        const service = await startService({
+          name: `service-growth-${i + 1}`,
+          endpoint: engine.endpoint,
+          tablePrefix: `growth${i + 1}_`,
+          nodeFlags: [],
+        });
+        running.push(service);
+        bySize.push(service);
+        await fillInventory(growth, service.tables.inventory, size);
       }
-      // Streams and growth run before the writes add orders, on one Inventory table filled
-      // to half the stream size, the stream size, then twice that.
-      if (want.has("streams") || want.has("growth")) {
-        const growth = ctx("5 growth");
-        const size = options.scanItems;
-        const growthRounds = [];
-        await fillInventory(growth, 0, size / 2);
-        if (want.has("growth")) growthRounds.push(await scanAtSize(growth));
-        await fillInventory(growth, size / 2, size);
-        let atSize: Rounds<ScanRun> | undefined;
-        if (want.has("streams")) {
-          const streams = ctx("4 streams");
-          streams.progress(`seeding ${size.toLocaleString("en-US")} orders`);
-          await seed(streams.direct, streams.tables.orders, storedOrders(size, 1_000, "scan"));
-          const result = await streamsStage(streams);
-          figures.push(...result.figures);
-          raw["streams"] = result.raw;
-          atSize = result.scanItemsAt[GROWTH_SEGMENTS];
-        }
-        if (want.has("growth")) {
-          growthRounds.push(atSize ?? (await scanAtSize(growth)));
-          await fillInventory(growth, size, size * 2);
-          growthRounds.push(await scanAtSize(growth));
-          figures.push(...growthFigures(growthRounds));
-          const pages = await listPagesFigure(growth);
-          figures.push(pages.figure);
-          raw["growth"] = { scans: growthRounds, listOrders: pages.raw };
-        }
-      }
-      if (want.has("writes")) {
-        const result = await writesStage(ctx("3 writes"));
-        figures.push(...result.figures);
-        raw["writes"] = result.raw;
-      }
-    } finally {
-      await service.stop();
+      const scansBySize = await scanGrowth(growth, bySize);
+      figures.push(...scansBySize.figures);
+      for (const service of bySize) await service.stop();
+      const pages = await listPagesFigure(growth);
+      figures.push(pages.figure);
+      raw["growth"] = { scans: scansBySize.raw, listOrders: pages.raw };
+    }
+    if (want.has("writes")) {
+      const result = await writesStage(ctx("3 writes"));
+      figures.push(...result.figures);
+      raw["writes"] = result.raw;
     }
   } finally {
-    grpc.close();
+    for (const service of running) await service.stop();
     await engine.stop();
   }
 }
