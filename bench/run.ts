@@ -94,17 +94,23 @@ if (want.has("store") || want.has("writes") || want.has("streams") || want.has("
     if (want.has("growth")) {
       const growth = ctx("5 growth");
       growth.progress("starting one service per table size");
-      const bySize: RunningService[] = [];
+      // Started together; whatever started is stopped at the end even if another failed.
+      const started = await Promise.allSettled(
+        options.growthSizes.map((_, i) =>
+          startService({
+            name: `service-growth-${i + 1}`,
+            endpoint: engine.endpoint,
+            tablePrefix: `growth${i + 1}_`,
+            nodeFlags: [],
+          }),
+        ),
+      );
+      const bySize = started.flatMap((result) => (result.status === "fulfilled" ? [result.value] : []));
+      running.push(...bySize);
+      const failed = started.find((result) => result.status === "rejected");
+      if (failed) throw failed.reason;
       for (const [i, size] of options.growthSizes.entries()) {
-        const service = await startService({
-          name: `service-growth-${i + 1}`,
-          endpoint: engine.endpoint,
-          tablePrefix: `growth${i + 1}_`,
-          nodeFlags: [],
-        });
-        running.push(service);
-        bySize.push(service);
-        await fillInventory(growth, service.tables.inventory, size);
+        await fillInventory(growth, bySize[i]!.tables.inventory, size);
       }
       const scansBySize = await scanGrowth(growth, bySize);
       figures.push(...scansBySize.figures);
@@ -128,13 +134,25 @@ figures.sort((a, b) => a.stage.localeCompare(b.stage));
 const profiles = options.profile ? summariseProfiles(["service", "in-memory-service", "bare-servers"]) : [];
 const missed = figures.filter((f) => met(f) === false);
 const seconds = Math.round((performance.now() - t0) / 1000);
+host.loadAverageAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
+// Other work on the machine shows in the load average before the bench starts its own.
+const busy = host.loadAverageAtStart[0]! > host.cpus / 2;
 const heading = [
   `## commerce bench, ${options.quick ? "--quick" : "full run"}${options.profile ? " (profiled: the servers ran under --cpu-prof, so their figures are low)" : ""}`,
   "",
   `${startedAt.toISOString()}, ${seconds} s. ${host.cpus} × ${host.cpuModel}, ${host.memoryGb} GB, ${host.kernel}; ` +
-    `Node ${process.version}; load average at start ${host.loadAverageAtStart.join(" / ")}. ` +
-    `Each figure: median of ${options.rounds} alternating rounds after a warm-up; "service" and "baseline" are ` +
-    "the medians of each side, the result is the median of the per-round ratios (or differences).",
+    `Node ${process.version}; load average ${host.loadAverageAtStart.join(" / ")} at the start, ` +
+    `${host.loadAverageAtEnd.join(" / ")} at the end. ` +
+    `Each figure: median of ${options.rounds} alternating rounds (${options.scanRounds} for full-table scans) after ` +
+    'a warm-up; "service" and "baseline" are the medians of each side, the result is the median of the ' +
+    "per-round ratios (or differences).",
+  ...(busy
+    ? [
+        "",
+        `**The machine was busy when the bench started (load average ${host.loadAverageAtStart[0]} on ` +
+          `${host.cpus} CPUs): latencies and ratios move with that load; take reference numbers on a quiet machine.**`,
+      ]
+    : []),
   "",
 ].join("\n");
 const markdown = [
@@ -145,7 +163,6 @@ const markdown = [
   ...profiles.map((p) => `\n${profileMarkdown(p)}`),
 ].join("\n");
 process.stdout.write(`\n${markdown}\n`);
-host.loadAverageAtEnd = loadavg().map((l) => Math.round(l * 100) / 100);
 writeResults(
   {
     startedAt: startedAt.toISOString(),

@@ -12,6 +12,7 @@ export interface RunningService {
   process: NodeProcess;
   grpc: GrpcCaller;
   tables: TableNames;
+  /** Idempotent. */
   stop(): Promise<void>;
 }
 
@@ -39,11 +40,14 @@ export async function startService(options: {
       nodeFlags: options.nodeFlags,
       ready: () => checkServing(grpc),
     });
+    let stopped = false;
     return {
       process,
       grpc,
       tables: tableNames(options.tablePrefix),
       async stop() {
+        if (stopped) return;
+        stopped = true;
         grpc.close();
         await process.stop();
       },
