@@ -189,13 +189,10 @@ function openCall(call: SurfaceCall, method: DescMethod, maxTimeoutMs: number): 
   const capAt = Date.now() + maxTimeoutMs;
   const endsAt = Math.min(deadlineAt, capAt);
   const controller = new AbortController();
-  const capTimer =
-    capAt < deadlineAt
-      ? setTimeout(
-          () => controller.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded)),
-          maxTimeoutMs,
-        )
-      : undefined;
+  const timedOut = () => controller.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded));
+  // A deadline already past when the call arrives: the handler starts with an aborted signal.
+  if (endsAt <= Date.now()) timedOut();
+  const capTimer = capAt < deadlineAt ? setTimeout(timedOut, maxTimeoutMs) : undefined;
   let clientGone = false;
   const onCancelled = () => {
     clientGone = true;
