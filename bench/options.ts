@@ -69,7 +69,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         stages,
         rounds: 5,
         scanRounds: 3,
-        unaryMs: 2_000,
+        unaryMs: 1_500,
         scanItems: 50_000,
         growthSizes: [25_000, 50_000, 100_000],
         importOrders: 4_000,
