@@ -39,16 +39,30 @@ const fmt = (n: number | undefined, digits = 2): string =>
       ? Math.round(n).toLocaleString("en-US")
       : n.toFixed(digits);
 
+/** Digits enough that a value judged against a target never prints as the target itself. */
+function digitsFor(f: Figure, digits: number): number {
+  let d = digits;
+  while (
+    f.target !== undefined &&
+    f.value !== f.target.value &&
+    Number(f.value.toFixed(d)) === f.target.value &&
+    d < 6
+  ) {
+    d++;
+  }
+  return d;
+}
+
 function valueText(f: Figure): string {
   switch (f.valueUnit) {
     case "×":
-      return `${fmt(f.value)}×`;
+      return `${fmt(f.value, digitsFor(f, 2))}×`;
     case "ms":
-      return `${f.value >= 0 ? "+" : ""}${fmt(f.value, 3)} ms`;
+      return `${f.value >= 0 ? "+" : ""}${fmt(f.value, digitsFor(f, 3))} ms`;
     case "MB":
-      return `${fmt(f.value, 1)} MB`;
+      return `${fmt(f.value, digitsFor(f, 1))} MB`;
     case "%":
-      return `${fmt(f.value, 1)} %`;
+      return `${fmt(f.value, digitsFor(f, 1))} %`;
   }
 }
 

@@ -143,7 +143,8 @@ const heading = [
   `${startedAt.toISOString()}, ${seconds} s. ${host.cpus} × ${host.cpuModel}, ${host.memoryGb} GB, ${host.kernel}; ` +
     `Node ${process.version}; load average ${host.loadAverageAtStart.join(" / ")} at the start, ` +
     `${host.loadAverageAtEnd.join(" / ")} at the end. ` +
-    `Each figure: median of ${options.rounds} alternating rounds (${options.scanRounds} for full-table scans) after ` +
+    `Each figure: median of ${options.rounds} alternating rounds (${options.scanRounds} for the stream stage's ` +
+    `full-table scans, ${options.growthRounds} for the growth stage's) after ` +
     'a warm-up; "service" and "baseline" are the medians of each side, the result is the median of the ' +
     "per-round ratios (or differences).",
   ...(busy

@@ -67,7 +67,7 @@ export async function scanGrowth(ctx: StageContext, services: readonly RunningSe
     const [svc, dir] = serviceFirst ? [a, b] : [b, a];
     return { items: svc.items, service: svc.micros, direct: dir.micros };
   };
-  // One pass over every size, the order rotated by round; a warm-up pass first.
+  // One pass over every size, the order rotated by round; a warm-up scan of the smallest first.
   const pass = async (round: number): Promise<SizeRound[]> => {
     const out: SizeRound[] = new Array(services.length);
     for (let k = 0; k < services.length; k++) {
@@ -77,10 +77,10 @@ export async function scanGrowth(ctx: StageContext, services: readonly RunningSe
     return out;
   };
   ctx.progress("ScanItems at every size: warm-up");
-  await pass(0);
+  await measureSize(services[0]!, true);
   const rounds: SizeRound[][] = [];
-  for (let round = 1; round <= options.scanRounds; round++) {
-    ctx.progress(`ScanItems at every size: round ${round}/${options.scanRounds}`);
+  for (let round = 1; round <= options.growthRounds; round++) {
+    ctx.progress(`ScanItems at every size: round ${round}/${options.growthRounds}`);
     rounds.push(await pass(round));
   }
   const figures: Figure[] = services.map((_, i) => ({
