@@ -6,7 +6,9 @@
 import { type AttributeValue, DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, type GetCommandInput } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
-import type { RetryErrorInfo, StandardRetryToken } from "@smithy/types";
+import { HttpRequest } from "@smithy/core/protocols";
+import type { RetryErrorInfo, StandardRetryToken, UserAgentPair } from "@smithy/types";
+import { UndiciHttpHandler } from "@smithy/undici-http-handler";
 import { StandardRetryStrategy } from "@smithy/util-retry";
 import { DomainError, storeUnavailable, throttled } from "../domain/errors.js";
 import { SDK_MAX_ATTEMPTS } from "../domain/retry-policy.js";
@@ -76,6 +78,10 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
     region: options.region,
     maxAttempts: options.maxAttempts ?? SDK_MAX_ATTEMPTS,
     retryMode: "standard",
+    // The SDK's undici handler instead of its node:http one: about a sixth less client CPU
+    // per call (README, Performance). One handler, so both clients below share one
+    // connection pool; undici keeps connections alive and reuses them by default.
+    requestHandler: new UndiciHttpHandler(),
   };
   if (options.endpoint !== undefined) config.endpoint = options.endpoint;
   if (options.credentials === "local") {
@@ -101,6 +107,7 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
     // logger gained an `info` method, the middleware does this on every call
     // (aws/aws-sdk-js-v3#3846). The document clients share these stacks.
     client.middlewareStack.remove("loggerMiddleware");
+    buildUserAgentOnce(client);
     if (options.onOperation) observeOperations(client, options.onOperation);
   }
   const docOnce = DynamoDBDocumentClient.from(rawOnce, translation);
@@ -150,6 +157,39 @@ export function pingRequest(table: string): GetCommandInput {
   const attributes = keyAttributesOf(table);
   if (attributes === undefined) throw new Error(`cannot probe ${table}: not one of the service's tables`);
   return { TableName: table, Key: Object.fromEntries(attributes.map((a) => [a, "__health_probe__"])) };
+}
+
+/**
+ * The SDK's user-agent middleware rebuilds the same header on every call (awaiting its
+ * providers, escaping every section, probing the call's features): about a tenth of a
+ * GetItem's client CPU here. The header only tells AWS which SDK is calling, so this one
+ * builds it once per client from the SDK's own default sections, in the SDK's format
+ * (`aws-sdk-js/3.x ua/2.1 os/linux#6.18 lang/js md/nodejs#24.21.0 api/dynamodb#3.x`),
+ * leaving out only the per-call feature list (`m/...`).
+ */
+function buildUserAgentOnce(client: DynamoDBClient): void {
+  client.middlewareStack.remove("getUserAgentMiddleware");
+  let header: Promise<string> | undefined;
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      if (HttpRequest.isInstance(args.request)) {
+        header ??= client.config.defaultUserAgentProvider().then((pairs) => pairs.map(userAgentSection).join(" "));
+        args.request.headers["user-agent"] = await header;
+      }
+      return next(args);
+    },
+    { step: "build", name: "commerceUserAgent" },
+  );
+}
+
+/** ["os/linux", "6.18"] → "os/linux#6.18", ["aws-sdk-js", "3.1"] → "aws-sdk-js/3.1", as the SDK's (unexported) escapeUserAgent. */
+function userAgentSection([name, version]: UserAgentPair): string {
+  const parts = name.split("/").map((part) => part.replace(/[^!$%&'*+\-.^_`|~\w]/g, "-"));
+  if (parts[0] === "api" && parts[1] !== undefined) parts[1] = parts[1].toLowerCase();
+  const escapedName = parts.join("/");
+  if (version === undefined) return escapedName;
+  const escapedVersion = version.replace(/[^!$%&'*+\-.^_`|~\w#]/g, "-");
+  return `${escapedName}${escapedName.includes("/") ? "#" : "/"}${escapedVersion}`;
 }
 
 /** Times each operation around the SDK's retries ("initialize" wraps the whole call). */
