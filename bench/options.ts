@@ -20,6 +20,11 @@ export interface BenchOptions {
   growthRounds: number;
   /** Each side's closed-loop load per round, ms. */
   unaryMs: number;
+  /**
+   * The same for the write stage's transactions: DynamoDB Local runs about a hundred a
+   * second here, so a round needs longer than a read's to count enough calls.
+   */
+  writesMs: number;
   /** Items (and orders) the stream stage scans. */
   scanItems: number;
   /** The three table sizes of the growth stage. */
@@ -55,10 +60,11 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         quick,
         profile,
         stages,
-        rounds: 3,
+        rounds: 5,
         scanRounds: 3,
         growthRounds: 3,
         unaryMs: 500,
+        writesMs: 1_200,
         scanItems: 4_000,
         // A scan has a fixed cost (the first pages of every segment, the stream's start and
         // end) that tables much smaller than these would show as growth per item.
@@ -76,6 +82,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         scanRounds: 3,
         growthRounds: 3,
         unaryMs: 1_500,
+        writesMs: 3_000,
         scanItems: 50_000,
         growthSizes: [25_000, 50_000, 100_000],
         importOrders: 4_000,

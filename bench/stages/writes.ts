@@ -75,7 +75,7 @@ export async function writesStage(ctx: StageContext): Promise<StageResult> {
           });
         },
         IN_FLIGHT,
-        options.unaryMs,
+        options.writesMs,
       ),
     () =>
       closedLoop(
@@ -85,7 +85,7 @@ export async function writesStage(ctx: StageContext): Promise<StageResult> {
           return transfer(direct, tables, from, to, `t-${run}-${i}`);
         },
         IN_FLIGHT,
-        options.unaryMs,
+        options.writesMs,
       ),
     (round) => ctx.progress(`Transfer, ${IN_FLIGHT} in flight: round ${round}/${options.rounds}`),
   );
@@ -108,7 +108,7 @@ export async function writesStage(ctx: StageContext): Promise<StageResult> {
           });
         },
         IN_FLIGHT,
-        options.unaryMs,
+        options.writesMs,
       ),
     () =>
       closedLoop(
@@ -117,7 +117,7 @@ export async function writesStage(ctx: StageContext): Promise<StageResult> {
           return createOrder(direct, tables, `buyer-${i % IN_FLIGHT}`, lines(i), ADDRESS, `o-${run}-${i}`);
         },
         IN_FLIGHT,
-        options.unaryMs,
+        options.writesMs,
       ),
     (round) => ctx.progress(`CreateOrder, ${IN_FLIGHT} in flight: round ${round}/${options.rounds}`),
   );

@@ -11,7 +11,14 @@
  */
 import type { Readable } from "node:stream";
 import { type DescMessage, type DescMethod, type DescService, fromBinary, type MessageShape } from "@bufbuild/protobuf";
-import { Code, ConnectError, createContextValues, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  type ContextValues,
+  createContextValues,
+  type HandlerContext,
+  type ServiceImpl,
+} from "@connectrpc/connect";
 import type * as grpc from "@grpc/grpc-js";
 import { ANONYMOUS, principalKey } from "../middleware/auth-gate.js";
 import { setTrailerStatus } from "./connect-internals.js";
@@ -74,22 +81,22 @@ function createMethodHandler(method: DescMethod, fn: AnyMethodImpl, settings: Ca
         ? readRequests(call as Readable, method.input, ctx.signal)
         : decodeSingle(method, (call as grpc.ServerUnaryCall<Buffer, Buffer>).request, ctx, settings);
       const output = fn(input, ctx);
-      if (responseStream) await writeResponses(call as WritableCall, method, ctx, output);
+      if (responseStream) await writeResponses(call as WritableCall, method, scope, output);
       else reply = encode(method.output, await output);
     } catch (error) {
       failure = { error };
     }
     if (!scope.clientGone) {
-      sendResponseHeader(call, ctx);
+      scope.sendResponseHeader();
       const status = failure && statusOf(failure.error, ctx);
       if (callback) {
         if (status) callback(status);
-        else callback(null, reply, metadataFromHeaders(ctx.responseTrailer));
+        else callback(null, reply, scope.trailer());
       } else if (status) {
         // grpc-js's documented way to end a streaming call with a status (server-call.js).
         (call as WritableCall).emit("error", status);
       } else {
-        (call as WritableCall).end(metadataFromHeaders(ctx.responseTrailer));
+        (call as WritableCall).end(scope.trailer());
       }
     }
     scope.finish();
@@ -158,7 +165,11 @@ interface SurfaceCall {
 interface CallScope {
   ctx: HandlerContext;
   /** True once the client cancelled or the connection went away: nothing more to send. */
-  readonly clientGone: boolean;
+  clientGone: boolean;
+  /** Sends ctx.responseHeader as initial metadata, if the handler set any. */
+  sendResponseHeader(): void;
+  /** ctx.responseTrailer as trailing metadata; undefined if the handler never touched it. */
+  trailer(): grpc.Metadata | undefined;
   /** Stops the timers and aborts ctx.signal (its documented end-of-call behaviour). */
   finish(): void;
 }
@@ -180,14 +191,72 @@ const deadlineSlackMs = 100;
 const callEnded = new DOMException("the call has ended", "AbortError");
 
 /**
+ * A grpc-js call's HandlerContext. The request Headers (converted from the metadata), the
+ * response Headers and the URL are made when first read, by getters on the prototype:
+ * most calls read none of them, and building them was about a tenth of this adapter's own
+ * time per call (README, "Performance"). The members are HandlerContext's, so the
+ * compiler flags any connect adds.
+ */
+class GrpcHandlerContext implements HandlerContext {
+  readonly protocolName = "grpc";
+  readonly requestMethod = "POST";
+  #requestHeader: Headers | undefined;
+  #responseHeader: Headers | undefined;
+  #responseTrailer: Headers | undefined;
+
+  constructor(
+    private readonly call: SurfaceCall,
+    readonly method: DescMethod,
+    readonly signal: AbortSignal,
+    private readonly endsAt: number,
+    readonly values: ContextValues,
+  ) {}
+
+  get service(): DescService {
+    return this.method.parent;
+  }
+
+  get url(): string {
+    return `http://${this.call.getHost() || "localhost"}${this.call.getPath()}`;
+  }
+
+  timeoutMs(): number {
+    return Math.max(0, this.endsAt - Date.now());
+  }
+
+  get requestHeader(): Headers {
+    this.#requestHeader ??= headersFromMetadata(this.call.metadata);
+    return this.#requestHeader;
+  }
+
+  get responseHeader(): Headers {
+    this.#responseHeader ??= new Headers();
+    return this.#responseHeader;
+  }
+
+  get responseTrailer(): Headers {
+    this.#responseTrailer ??= new Headers();
+    return this.#responseTrailer;
+  }
+
+  /** The response Headers if anything has read (and so maybe set) them. */
+  responseHeaderIfSet(): Headers | undefined {
+    return this.#responseHeader;
+  }
+
+  responseTrailerIfSet(): Headers | undefined {
+    return this.#responseTrailer;
+  }
+}
+
+/**
  * The call's HandlerContext, built here rather than by connect's createHandlerContext,
  * which links a deadline AbortController and timer into a second AbortController and
  * copies the request Headers: about a tenth of a trivial call's CPU (README,
  * "Performance"). Here one AbortController carries all three endings: the cap, the
  * client's cancellation or deadline (grpc-js reports both as 'cancelled'), the end of the
  * call. A timer is set only when the cap ends the call before the client's deadline:
- * grpc-js keeps the client's deadline itself. The fields are HandlerContext's, so the
- * compiler flags any connect adds.
+ * grpc-js keeps the client's deadline itself.
  */
 function openCall(call: SurfaceCall, method: DescMethod, maxTimeoutMs: number, principal: string): CallScope {
   const deadline = call.getDeadline();
@@ -199,9 +268,8 @@ function openCall(call: SurfaceCall, method: DescMethod, maxTimeoutMs: number, p
   // A deadline already past when the call arrives: the handler starts with an aborted signal.
   if (endsAt <= Date.now()) timedOut();
   const capTimer = capAt < deadlineAt ? setTimeout(timedOut, maxTimeoutMs) : undefined;
-  let clientGone = false;
   const onCancelled = () => {
-    clientGone = true;
+    scope.clientGone = true;
     // grpc-js reports an expired deadline, its own or the client's, as a cancellation;
     // keep the reason a handler can act on.
     controller.abort(
@@ -211,23 +279,24 @@ function openCall(call: SurfaceCall, method: DescMethod, maxTimeoutMs: number, p
     );
   };
   call.once("cancelled", onCancelled);
-  const ctx: HandlerContext = {
-    service: method.parent,
+  const ctx = new GrpcHandlerContext(
+    call,
     method,
-    protocolName: "grpc",
-    requestMethod: "POST",
-    url: `http://${call.getHost() || "localhost"}${call.getPath()}`,
-    signal: controller.signal,
-    timeoutMs: () => Math.max(0, endsAt - Date.now()),
-    requestHeader: headersFromMetadata(call.metadata),
-    responseHeader: new Headers(),
-    responseTrailer: new Headers(),
-    values: createContextValues().set(principalKey, principal),
-  };
-  return {
+    controller.signal,
+    endsAt,
+    createContextValues().set(principalKey, principal),
+  );
+  const scope: CallScope = {
     ctx,
-    get clientGone() {
-      return clientGone;
+    clientGone: false,
+    sendResponseHeader() {
+      // grpc-js sends initial metadata once: before the first message, or with the status.
+      const header = ctx.responseHeaderIfSet();
+      if (header !== undefined && header.keys().next().done !== true) call.sendMetadata(metadataFromHeaders(header));
+    },
+    trailer() {
+      const trailer = ctx.responseTrailerIfSet();
+      return trailer === undefined ? undefined : metadataFromHeaders(trailer);
     },
     finish() {
       clearTimeout(capTimer);
@@ -235,6 +304,7 @@ function openCall(call: SurfaceCall, method: DescMethod, maxTimeoutMs: number, p
       controller.abort(callEnded);
     },
   };
+  return scope;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -246,11 +316,6 @@ interface WritableCall extends SurfaceCall {
   emit(event: "error", status: grpc.StatusObject): boolean;
   once(event: "cancelled" | "drain", listener: () => void): unknown;
   removeListener(event: "cancelled" | "drain", listener: () => void): unknown;
-}
-
-/** Sends ctx.responseHeader as initial metadata, if the handler set any (grpc-js sends it once). */
-function sendResponseHeader(call: SurfaceCall, ctx: HandlerContext): void {
-  if (ctx.responseHeader.keys().next().done !== true) call.sendMetadata(metadataFromHeaders(ctx.responseHeader));
 }
 
 function drained(call: WritableCall, signal: AbortSignal): Promise<void> {
@@ -278,9 +343,10 @@ function drained(call: WritableCall, signal: AbortSignal): Promise<void> {
 async function writeResponses(
   call: WritableCall,
   method: DescMethod,
-  ctx: HandlerContext,
+  scope: CallScope,
   responses: unknown,
 ): Promise<void> {
+  const { ctx } = scope;
   const iterator = (responses as AsyncIterable<unknown>)[Symbol.asyncIterator]();
   try {
     for (;;) {
@@ -288,7 +354,7 @@ async function writeResponses(
       const next = await iterator.next();
       if (next.done === true) return;
       const bytes = encode(method.output, next.value);
-      sendResponseHeader(call, ctx);
+      scope.sendResponseHeader();
       if (!call.write(bytes)) await drained(call, ctx.signal);
     }
   } catch (err) {

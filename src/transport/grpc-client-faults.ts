@@ -17,10 +17,11 @@
  * itself (`this.sendStatus`), below every interceptor, and the last needs its decoder's
  * state. So this relies on three grpc-js 1.14 internals, and on nothing else: the first
  * interceptor receives that base call (getServerInterceptingCall); the base call's own
- * failures go through its `sendStatus` method, which an own property on the instance
- * replaces; its `decoder.readState` is 0 (NO_DATA) between messages. It must stay the
- * first interceptor of the server (grpc.ts); server credentials that add interceptors
- * would come before it (none are used). Statuses are recognised by grpc-js's wording, so
+ * failures go through its `sendStatus` method and its listener arrives through its
+ * `start` method, both replaced by own properties on the instance; its
+ * `decoder.readState` is 0 (NO_DATA) between messages. It must stay the first interceptor
+ * of the server (grpc.ts); server credentials that add interceptors would come before it
+ * (none are used). Statuses are recognised by grpc-js's wording, so
  * a grpc-js upgrade that rewords them leaves them as grpc-js sends them:
  * test/transport/unreadable-requests.test.ts fails then.
  */
@@ -59,14 +60,22 @@ function endsInsideMessage(call: grpc.ServerInterceptingCallInterface): boolean 
 export const clientFaultStatuses: grpc.ServerInterceptor = (method, call) => {
   const send = call.sendStatus.bind(call);
   call.sendStatus = (status) => send(asClientFault(status, method.path) ?? status);
-  return new grpc.ServerInterceptingCall(call, {
-    start: (next) =>
-      next({
-        onReceiveHalfClose: (halfClose) => {
-          if (!endsInsideMessage(call)) return halfClose();
-          const refusal = incompleteEnvelope();
-          call.sendStatus({ code: grpc.status.INVALID_ARGUMENT, details: refusal.rawMessage });
-        },
-      }),
-  });
+  // The half-close is checked on the base call's own listener rather than through a
+  // grpc.ServerInterceptingCall: that wrapper adds a layer of listener and responder
+  // objects, and an empty Metadata, to every call, for one event (README, Performance).
+  const start = call.start.bind(call);
+  call.start = (listener) =>
+    start({
+      onReceiveMetadata: (metadata) => listener.onReceiveMetadata(metadata),
+      onReceiveMessage: (message) => listener.onReceiveMessage(message),
+      onReceiveHalfClose: () => {
+        if (!endsInsideMessage(call)) return listener.onReceiveHalfClose();
+        const refusal = incompleteEnvelope();
+        call.sendStatus({ code: grpc.status.INVALID_ARGUMENT, details: refusal.rawMessage });
+      },
+      onCancel: () => listener.onCancel(),
+    });
+  // grpc-js types an interceptor's result as its class, but chains and drives calls
+  // through ServerInterceptingCallInterface only (getServerInterceptingCall).
+  return call as grpc.ServerInterceptingCall;
 };
