@@ -41,6 +41,7 @@ export function nanosToDecimal(nanos: bigint): string {
 }
 
 const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+const PLAIN_DECIMAL = /^(-?)(\d+)(?:\.(\d{1,9}))?$/;
 
 /**
  * Parses a DynamoDB number string exactly into nanos. Accepts exponent notation in case a
@@ -48,6 +49,13 @@ const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
  * because it cannot have been written by us.
  */
 export function decimalToNanos(text: string): bigint {
+  // What we write (nanosToDecimal) is plain: its digits and nine-padded fraction are the
+  // nanos, parsed as one BigInt. Read for every amount of every item a scan streams.
+  const plain = PLAIN_DECIMAL.exec(text);
+  if (plain !== null) {
+    const nanos = BigInt(plain[2]! + (plain[3] ?? "").padEnd(9, "0"));
+    return plain[1] === "-" ? -nanos : nanos;
+  }
   const m = DECIMAL.exec(text.trim());
   if (!m || (m[2] === "" && (m[3] ?? "") === "")) throw new Error(`not a decimal number: ${text}`);
   let digits = (m[2] ?? "") + (m[3] ?? "");

@@ -44,6 +44,18 @@ describe("money", () => {
     expect(() => decimalToNanos("abc")).toThrow();
   });
 
+  it("parses plain decimals in any spelling: leading zeros, short or trailing-zero fractions, signs", () => {
+    expect(decimalToNanos("007.5")).toBe(7_500_000_000n);
+    expect(decimalToNanos("-0.10")).toBe(-100_000_000n);
+    expect(decimalToNanos("-0")).toBe(0n);
+    expect(decimalToNanos("+12")).toBe(12_000_000_000n);
+    expect(decimalToNanos(" 3.5 ")).toBe(3_500_000_000n);
+    expect(decimalToNanos("12.")).toBe(12_000_000_000n);
+    expect(decimalToNanos(".5")).toBe(500_000_000n);
+    expect(decimalToNanos("1.1234567890")).toBe(1_123_456_789n);
+    expect(() => decimalToNanos("1.1234567891")).toThrow(/9 decimal places/);
+  });
+
   it("names the field and rule of every violation", () => {
     expect(moneyViolations("amount", undefined)).toEqual([{ field: "amount", description: "is required" }]);
     const bad = moneyViolations("amount", { currencyCode: "eur", units: 1n, nanos: -5 });
