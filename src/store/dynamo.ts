@@ -13,6 +13,7 @@ import { StandardRetryStrategy } from "@smithy/util-retry";
 import { DomainError, storeUnavailable, throttled } from "../domain/errors.js";
 import { SDK_MAX_ATTEMPTS } from "../domain/retry-policy.js";
 import { createStoreBreaker, type StoreBreaker, type StoreBreakerOptions } from "../resilience/circuit-breaker.js";
+import { SigningSha256 } from "./signing-hash.js";
 import { keyAttributesOf } from "./tables.js";
 
 export interface StoreClientOptions {
@@ -80,8 +81,11 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
     retryMode: "standard",
     // The SDK's undici handler instead of its node:http one: about a sixth less client CPU
     // per call (README, Performance). One handler, so both clients below share one
-    // connection pool; undici keeps connections alive and reuses them by default.
-    requestHandler: new UndiciHttpHandler(),
+    // connection pool; undici keeps connections alive and reuses them by default. Its own
+    // pool (Agent options given), not undici's process-wide one that fetch() shares, and
+    // at most 50 connections to the endpoint, as the SDK's default handler (maxSockets).
+    requestHandler: new UndiciHttpHandler({ dispatcher: { connections: 50 } }),
+    sha256: SigningSha256,
   };
   if (options.endpoint !== undefined) config.endpoint = options.endpoint;
   if (options.credentials === "local") {
