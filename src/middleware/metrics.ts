@@ -45,17 +45,51 @@ const METHOD_LABELS = ["grpc_type", "grpc_service", "grpc_method"] as const;
 export function createRpcMetrics(): RpcMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const started = new Counter({
-    name: "grpc_server_started_total",
-    help: "RPCs started, by type, service and method",
-    labelNames: METHOD_LABELS,
-    registers: [registry],
-  });
-  const handled = new Counter({
+  // Counts are kept per method (and per code and principal) in plain fields and added to
+  // the counters when the registry is read (prom-client's collect hook): prom-client
+  // validates and hashes the labels on every inc(), its labels() children included, and
+  // four incs per call were about a twentieth of a trivial call's server CPU (README,
+  // "Performance"). Scrapes see every call that had counted before they began.
+  const perMethod = new Map<DescMethod, MethodMetrics>();
+  const counter = (name: string, help: string, pending: (m: MethodMetrics) => PendingCounts) =>
+    new Counter({
+      name,
+      help,
+      labelNames: METHOD_LABELS,
+      registers: [registry],
+      collect() {
+        for (const m of perMethod.values()) {
+          const counts = pending(m);
+          if (counts.value > 0) this.inc(m.labels, counts.value);
+          counts.value = 0;
+        }
+      },
+    });
+  counter("grpc_server_started_total", "RPCs started, by type, service and method", (m) => m.started);
+  counter(
+    "grpc_server_msg_received_total",
+    "Request messages received: the single one of a call, or each of a stream",
+    (m) => m.received,
+  );
+  counter(
+    "grpc_server_msg_sent_total",
+    "Response messages sent: the single one of a call, or each of a stream",
+    (m) => m.sent,
+  );
+  new Counter({
     name: "grpc_server_handled_total",
     help: "RPCs completed with any status, by type, service, method, gRPC code and principal (AUTH_MODE)",
     labelNames: [...METHOD_LABELS, "grpc_code", "principal"],
     registers: [registry],
+    collect() {
+      for (const m of perMethod.values()) {
+        for (const counts of m.handled.values()) {
+          if (counts.value === 0) continue;
+          this.inc({ ...m.labels, grpc_code: counts.code, principal: counts.principal }, counts.value);
+          counts.value = 0;
+        }
+      }
+    },
   });
   const handling = new Histogram({
     name: "grpc_server_handling_seconds",
@@ -64,40 +98,22 @@ export function createRpcMetrics(): RpcMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  const received = new Counter({
-    name: "grpc_server_msg_received_total",
-    help: "Request messages received: the single one of a call, or each of a stream",
-    labelNames: METHOD_LABELS,
-    registers: [registry],
-  });
-  const sent = new Counter({
-    name: "grpc_server_msg_sent_total",
-    help: "Response messages sent: the single one of a call, or each of a stream",
-    labelNames: METHOD_LABELS,
-    registers: [registry],
-  });
-  // Each method's label children, made once: a call then increments without hashing labels.
-  const perMethod = new WeakMap<DescMethod, MethodMetrics>();
   const metricsOf = (method: DescMethod): MethodMetrics => {
     let m = perMethod.get(method);
     if (m === undefined) {
-      const labels = [GRPC_TYPE[method.methodKind], method.parent.typeName, method.name];
-      const byCode = new Map<string, Counter.Internal>();
+      const labels = {
+        grpc_type: GRPC_TYPE[method.methodKind],
+        grpc_service: method.parent.typeName,
+        grpc_method: method.name,
+      };
       m = {
-        started: started.labels(...labels),
-        handling: handling.labels(...labels),
-        received: received.labels(...labels),
-        sent: sent.labels(...labels),
-        handled: (code, principal) => {
-          // Principals are the policy's few names (or "anonymous"): a bounded label set.
-          const key = `${code} ${principal}`;
-          let child = byCode.get(key);
-          if (child === undefined) {
-            child = handled.labels(...labels, code, principal);
-            byCode.set(key, child);
-          }
-          return child;
-        },
+        labels,
+        handling: handling.labels(labels),
+        started: { value: 0 },
+        received: { value: 0 },
+        sent: { value: 0 },
+        // Principals are the policy's few names (or "anonymous"): a bounded key set.
+        handled: new Map(),
       };
       perMethod.set(method, m);
     }
@@ -138,24 +154,42 @@ export function createRpcMetrics(): RpcMetrics {
     },
     observer: ({ method, principal }) => {
       const m = metricsOf(method);
-      m.started.inc();
+      m.started.value++;
       const stop = m.handling.startTimer();
       const end: CallEnd = (error) => {
-        m.handled(grpcCodeLabel(error?.code), principal).inc();
+        const code = grpcCodeLabel(error?.code);
+        const key = `${code}\n${principal}`;
+        let handled = m.handled.get(key);
+        if (handled === undefined) {
+          handled = { value: 0, code, principal };
+          m.handled.set(key, handled);
+        }
+        handled.value++;
         stop();
       };
       // As go-grpc-prometheus: every message counts, the single ones of unary calls included.
-      end.received = () => m.received.inc();
-      end.sent = () => m.sent.inc();
+      end.received = () => {
+        m.received.value++;
+      };
+      end.sent = () => {
+        m.sent.value++;
+      };
       return end;
     },
   };
 }
 
+/** Calls counted since the registry was last read. */
+interface PendingCounts {
+  value: number;
+}
+
 interface MethodMetrics {
-  started: Counter.Internal;
+  labels: Record<(typeof METHOD_LABELS)[number], string>;
   handling: Histogram.Internal<string>;
-  received: Counter.Internal;
-  sent: Counter.Internal;
-  handled(code: string, principal: string): Counter.Internal;
+  started: PendingCounts;
+  received: PendingCounts;
+  sent: PendingCounts;
+  /** By code and principal. */
+  handled: Map<string, PendingCounts & { code: string; principal: string }>;
 }
