@@ -69,7 +69,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         // A scan has a fixed cost (the first pages of every segment, the stream's start and
         // end) that tables much smaller than these would show as growth per item.
         growthSizes: [6_000, 12_000, 24_000],
-        importOrders: 1_000,
+        // Twice the orders of a quick write round: 1,000 took 0.4 s a side, too short to settle.
+        importOrders: 2_000,
         slowConsumerPauseMs: 20,
         listPageSize: 10,
         listCalls: 50,

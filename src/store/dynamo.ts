@@ -196,12 +196,24 @@ function userAgentSection([name, version]: UserAgentPair): string {
   return `${escapedName}${escapedName.includes("/") ? "#" : "/"}${escapedVersion}`;
 }
 
+const operationNames = new Map<string | undefined, string>();
+
+/** "GetItemCommand" → "GetItem", worked out once per command. */
+function operationName(commandName: string | undefined): string {
+  let name = operationNames.get(commandName);
+  if (name === undefined) {
+    name = String(commandName ?? "unknown").replace(/Command$/, "");
+    operationNames.set(commandName, name);
+  }
+  return name;
+}
+
 /** Times each operation around the SDK's retries ("initialize" wraps the whole call). */
 function observeOperations(client: DynamoDBClient, report: (event: StoreOperationEvent) => void): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
       const started = performance.now();
-      const operation = String(context.commandName ?? "unknown").replace(/Command$/, "");
+      const operation = operationName(context.commandName);
       try {
         const out = await next(args);
         const attempts = (out.output as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
