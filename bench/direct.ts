@@ -1,8 +1,10 @@
 /**
  * The "direct" side of every comparison: the same DynamoDB work the service does for an
- * RPC, sent from the bench process with the AWS SDK (the DocumentClient, configured as the
- * service's: wrapNumbers, standard retries, the SDK's default keep-alive agent) to the same
- * DynamoDB Local. Requests are built with the service's own pure builders, so both sides
+ * RPC, sent from the bench process with the AWS SDK as a caller gets it (a stock
+ * DynamoDBClient: its default node:http handler and keep-alive agent, standard retries;
+ * the DocumentClient with the service's number settings, wrapNumbers) to the same
+ * DynamoDB Local. The service's client is tuned for its load (src/store/dynamo.ts); this
+ * one is deliberately not. Requests are built with the service's own pure builders, so both sides
  * send the same writes under the same conditions.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";

@@ -111,7 +111,10 @@ export function versions(): Record<string, string> {
     "@bufbuild/protobuf",
     "@aws-sdk/client-dynamodb",
     "@aws-sdk/lib-dynamodb",
+    // The direct side's HTTP client (the SDK's default) and the service's.
     "@smithy/node-http-handler",
+    "@smithy/undici-http-handler",
+    "undici",
     "pino",
     "prom-client",
     "opossum",
