@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { median, medianOf, type Rounds } from "./measure.js";
 import { ROOT } from "./processes.js";
 
 export interface Target {
@@ -27,6 +28,31 @@ export interface Figure {
   /** The value of each round, when it is a median of rounds. */
   perRound?: number[] | undefined;
   target?: Target | undefined;
+}
+
+/**
+ * The figure of a measure taken on both sides of alternating rounds: each side's median,
+ * and the median of the per-round ratios (service ÷ baseline, in ×) or differences
+ * (service − baseline, in the measure's unit).
+ */
+export function roundsFigure<T>(
+  rounds: Rounds<T>,
+  measure: (side: T) => number,
+  figure: { stage: string; label: string; unit: string; compare: "ratio" | "difference"; target?: Target },
+): Figure {
+  const ratio = figure.compare === "ratio";
+  const perRound = medianOf(rounds, (a, b) => (ratio ? measure(a) / measure(b) : measure(a) - measure(b)));
+  return {
+    stage: figure.stage,
+    label: figure.label,
+    service: median(rounds.a.map(measure)),
+    baseline: median(rounds.b.map(measure)),
+    unit: figure.unit,
+    value: perRound.median,
+    valueUnit: ratio ? "×" : (figure.unit as Figure["valueUnit"]),
+    perRound: perRound.perRound,
+    ...(figure.target !== undefined ? { target: figure.target } : {}),
+  };
 }
 
 export const met = (f: Figure): boolean | undefined =>

@@ -9,10 +9,10 @@ import { randomBytes } from "node:crypto";
 import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
 import { checkServing, connectCaller, grpcCaller } from "../clients.js";
 import type { StageResult } from "../context.js";
-import { alternate, closedLoop, type LoadResult, median, medianOf, type Rounds } from "../measure.js";
+import { alternate, closedLoop, type LoadResult, type Rounds } from "../measure.js";
 import type { BenchOptions } from "../options.js";
 import { cpuSeconds, freePort, type NodeProcess, startNode } from "../processes.js";
-import type { Figure } from "../report.js";
+import { type Figure, roundsFigure, type Target } from "../report.js";
 import { FRAMEWORK_SKU } from "../servers/framework-item.js";
 
 const STAGE = "1 framework";
@@ -84,54 +84,23 @@ export async function frameworkStage(
           (round) => progress(`${name}, ${concurrency} in flight: round ${round}/${options.rounds}`),
         );
         raw[`${name}@${concurrency}`] = rounds;
+        const figure = (what: string, unit: string, compare: "ratio" | "difference", target?: Target) => ({
+          stage: STAGE,
+          label: `${label}, ${concurrency} in flight: ${what} ${baseline}`,
+          unit,
+          compare,
+          ...(target !== undefined ? { target } : {}),
+        });
         if (concurrency === 64) {
-          const rps = medianOf(rounds, (a, b) => a.rps / b.rps);
-          figures.push({
-            stage: STAGE,
-            label: `${label}, 64 in flight: RPS vs ${baseline}`,
-            service: median(rounds.a.map((r) => r.rps)),
-            baseline: median(rounds.b.map((r) => r.rps)),
-            unit: "calls/s",
-            value: rps.median,
-            valueUnit: "×",
-            perRound: rps.perRound,
-            target: { op: ">=", value: 0.8 },
-          });
-          const cpu = medianOf(rounds, (a, b) => a.cpuUsPerCall["server"]! / b.cpuUsPerCall["server"]!);
-          figures.push({
-            stage: STAGE,
-            label: `${label}, 64 in flight: server CPU per call vs ${baseline}`,
-            service: median(rounds.a.map((r) => r.cpuUsPerCall["server"]!)),
-            baseline: median(rounds.b.map((r) => r.cpuUsPerCall["server"]!)),
-            unit: "µs",
-            value: cpu.median,
-            valueUnit: "×",
-            perRound: cpu.perRound,
-          });
-          const p99 = medianOf(rounds, (a, b) => a.p99Ms / b.p99Ms);
-          figures.push({
-            stage: STAGE,
-            label: `${label}, 64 in flight: p99 vs ${baseline}`,
-            service: median(rounds.a.map((r) => r.p99Ms)),
-            baseline: median(rounds.b.map((r) => r.p99Ms)),
-            unit: "ms",
-            value: p99.median,
-            valueUnit: "×",
-            perRound: p99.perRound,
-          });
+          figures.push(
+            roundsFigure(rounds, (r) => r.rps, figure("RPS vs", "calls/s", "ratio", { op: ">=", value: 0.8 })),
+            roundsFigure(rounds, (r) => r.cpuUsPerCall["server"]!, figure("server CPU per call vs", "µs", "ratio")),
+            roundsFigure(rounds, (r) => r.p99Ms, figure("p99 vs", "ms", "ratio")),
+          );
         } else {
-          const added = medianOf(rounds, (a, b) => a.p50Ms - b.p50Ms);
-          figures.push({
-            stage: STAGE,
-            label: `${label}, 1 in flight: p50 added to ${baseline}`,
-            service: median(rounds.a.map((r) => r.p50Ms)),
-            baseline: median(rounds.b.map((r) => r.p50Ms)),
-            unit: "ms",
-            value: added.median,
-            valueUnit: "ms",
-            perRound: added.perRound,
-            target: { op: "<=", value: 0.15 },
-          });
+          figures.push(
+            roundsFigure(rounds, (r) => r.p50Ms, figure("p50 added to", "ms", "difference", { op: "<=", value: 0.15 })),
+          );
         }
       }
     }

@@ -9,9 +9,9 @@ import { orderToStored } from "../../src/store/order-mapping.js";
 import type { StageContext, StageResult } from "../context.js";
 import { item, order, seed } from "../data.js";
 import { getItem } from "../direct.js";
-import { alternate, closedLoop, median, medianOf } from "../measure.js";
+import { alternate, closedLoop, median } from "../measure.js";
 import { cpuSeconds } from "../processes.js";
-import type { Figure } from "../report.js";
+import { type Figure, roundsFigure } from "../report.js";
 
 const STAGE = "2 store path";
 const KEYS = 64;
@@ -67,18 +67,15 @@ export async function storePathStage(ctx: StageContext): Promise<StageResult> {
       );
       raw[`${rpc}@${concurrency}`] = rounds;
       if (concurrency === 1) {
-        const added = medianOf(rounds, (a, b) => a.p50Ms - b.p50Ms);
-        figures.push({
-          stage: STAGE,
-          label: `${rpc}, 1 in flight: p50 added to a direct GetItem`,
-          service: median(rounds.a.map((r) => r.p50Ms)),
-          baseline: median(rounds.b.map((r) => r.p50Ms)),
-          unit: "ms",
-          value: added.median,
-          valueUnit: "ms",
-          perRound: added.perRound,
-          target: { op: "<=", value: 0.5 },
-        });
+        figures.push(
+          roundsFigure(rounds, (r) => r.p50Ms, {
+            stage: STAGE,
+            label: `${rpc}, 1 in flight: p50 added to a direct GetItem`,
+            unit: "ms",
+            compare: "difference",
+            target: { op: "<=", value: 0.5 },
+          }),
+        );
       } else {
         const cpu = (side: "a" | "b", name: string) => median(rounds[side].map((r) => r.cpuUsPerCall[name]!));
         figures.push({
@@ -94,18 +91,15 @@ export async function storePathStage(ctx: StageContext): Promise<StageResult> {
             (cpu("b", "bench") + cpu("b", "service") + cpu("b", "dynamodb")),
           valueUnit: "×",
         });
-        const ratio = medianOf(rounds, (a, b) => a.rps / b.rps);
-        figures.push({
-          stage: STAGE,
-          label: `${rpc}, 32 in flight: throughput vs a direct GetItem`,
-          service: median(rounds.a.map((r) => r.rps)),
-          baseline: median(rounds.b.map((r) => r.rps)),
-          unit: "calls/s",
-          value: ratio.median,
-          valueUnit: "×",
-          perRound: ratio.perRound,
-          target: { op: ">=", value: 0.85 },
-        });
+        figures.push(
+          roundsFigure(rounds, (r) => r.rps, {
+            stage: STAGE,
+            label: `${rpc}, 32 in flight: throughput vs a direct GetItem`,
+            unit: "calls/s",
+            compare: "ratio",
+            target: { op: ">=", value: 0.85 },
+          }),
+        );
       }
     }
   }

@@ -13,7 +13,7 @@ import type { StageContext, StageResult } from "../context.js";
 import { ADDRESS, item, order, seed } from "../data.js";
 import { batchPut, createOrder, transfer } from "../direct.js";
 import { alternate, closedLoop, type LoadResult, median, medianOf, type Rounds } from "../measure.js";
-import type { Figure } from "../report.js";
+import { type Figure, roundsFigure } from "../report.js";
 
 const STAGE = "3 writes";
 const IN_FLIGHT = 16;
@@ -23,18 +23,13 @@ const IMPORT_STREAMS = 4;
 const IMPORT_MESSAGE = 100;
 
 function throughputFigure(label: string, rounds: Rounds<LoadResult>): Figure {
-  const ratio = medianOf(rounds, (a, b) => a.rps / b.rps);
-  return {
+  return roundsFigure(rounds, (r) => r.rps, {
     stage: STAGE,
     label,
-    service: median(rounds.a.map((r) => r.rps)),
-    baseline: median(rounds.b.map((r) => r.rps)),
     unit: "calls/s",
-    value: ratio.median,
-    valueUnit: "×",
-    perRound: ratio.perRound,
+    compare: "ratio",
     target: { op: ">=", value: 0.85 },
-  };
+  });
 }
 
 export async function writesStage(ctx: StageContext): Promise<StageResult> {
