@@ -128,19 +128,20 @@ describe("tableDefinitions", () => {
   });
 });
 
-describe("schemaMismatch", () => {
-  const orders = tableDefinitions("")[0]!;
-  const asDescribed = (): TableDescription => ({
-    TableName: orders.create.TableName,
-    KeySchema: orders.create.KeySchema,
-    AttributeDefinitions: orders.create.AttributeDefinitions,
-    GlobalSecondaryIndexes: orders.create.GlobalSecondaryIndexes?.map((g) => ({
-      IndexName: g.IndexName,
-      KeySchema: g.KeySchema,
-      Projection: g.Projection,
-    })),
-  });
+/** The Orders table's definition, and the table DynamoDB describes when it matches it. */
+const orders = tableDefinitions("")[0]!;
+const asDescribed = (): TableDescription => ({
+  TableName: orders.create.TableName,
+  KeySchema: orders.create.KeySchema,
+  AttributeDefinitions: orders.create.AttributeDefinitions,
+  GlobalSecondaryIndexes: orders.create.GlobalSecondaryIndexes?.map((g) => ({
+    IndexName: g.IndexName,
+    KeySchema: g.KeySchema,
+    Projection: g.Projection,
+  })),
+});
 
+describe("schemaMismatch", () => {
   it("accepts a table as defined", () => {
     expect(schemaMismatch(orders, asDescribed())).toBeUndefined();
   });
@@ -165,18 +166,6 @@ describe("schemaMismatch", () => {
 });
 
 describe("schemaDifferences", () => {
-  const orders = tableDefinitions("")[0]!;
-  const asDescribed = (): TableDescription => ({
-    TableName: orders.create.TableName,
-    KeySchema: orders.create.KeySchema,
-    AttributeDefinitions: orders.create.AttributeDefinitions,
-    GlobalSecondaryIndexes: orders.create.GlobalSecondaryIndexes?.map((g) => ({
-      IndexName: g.IndexName,
-      KeySchema: g.KeySchema,
-      Projection: g.Projection,
-    })),
-  });
-
   it("lists every difference the code relies on: keys, key types, index keys and projection", () => {
     expect(schemaDifferences(orders, asDescribed())).toEqual([]);
     const table = asDescribed();
