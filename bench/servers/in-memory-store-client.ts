@@ -37,6 +37,9 @@ export function createInMemoryStoreClient(table: string, items: readonly Stored[
     raw,
     call,
     callAtMostOnce: call,
+    async getItem(input) {
+      return (await call((d) => d.send(new GetCommand(input)))).Item;
+    },
     async ping(probeTable) {
       await call((d) => d.send(new GetCommand({ TableName: probeTable, Key: { request_id: "__health_probe__" } })));
     },

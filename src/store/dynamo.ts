@@ -3,9 +3,14 @@
  * every command through `StoreClient.call`, passing the RPC's abort signal, so a
  * cancelled or expired call stops its DynamoDB work too.
  */
-import { type AttributeValue, DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
+import {
+  type AttributeValue,
+  DynamoDBClient,
+  type DynamoDBClientConfig,
+  GetItemCommand,
+} from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, type GetCommandInput } from "@aws-sdk/lib-dynamodb";
-import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { HttpRequest } from "@smithy/core/protocols";
 import type { RetryErrorInfo, StandardRetryToken, UserAgentPair } from "@smithy/types";
 import { UndiciHttpHandler } from "@smithy/undici-http-handler";
@@ -13,6 +18,8 @@ import { StandardRetryStrategy } from "@smithy/util-retry";
 import { DomainError, storeUnavailable, throttled } from "../domain/errors.js";
 import { SDK_MAX_ATTEMPTS } from "../domain/retry-policy.js";
 import { createStoreBreaker, type StoreBreaker, type StoreBreakerOptions } from "../resilience/circuit-breaker.js";
+import { SignalScopedHandler, withCallSignal } from "./call-signal.js";
+import { signerBuiltOnce } from "./request-signer.js";
 import { SigningSha256 } from "./signing-hash.js";
 import { keyAttributesOf } from "./tables.js";
 
@@ -60,6 +67,11 @@ export interface StoreClient {
    */
   call<T>(fn: (doc: DynamoDBDocumentClient) => Promise<T>): Promise<T>;
   /**
+   * One GetItem, as `call` would run it with a GetCommand, through a client that resolves
+   * its SDK middleware once rather than per call: the item, or undefined.
+   */
+  getItem(input: GetCommandInput, signal: AbortSignal | undefined): Promise<Record<string, unknown> | undefined>;
+  /**
    * The same for a single write that is not safe to repeat (a conditional put, an
    * increment): the SDK retries only throttling, which DynamoDB guarantees was not
    * applied. After a 5xx or a lost connection the write may or may not have happened, so
@@ -74,37 +86,32 @@ export interface StoreClient {
   destroy(): void;
 }
 
+/** Every number read back as a NumberValue string: exact for money and int64. */
+const ITEM_UNMARSHALL_OPTIONS = Object.freeze({ wrapNumbers: true });
+const ITEM_MARSHALL_OPTIONS = Object.freeze({ removeUndefinedValues: true });
+
 export function createStoreClient(options: StoreClientOptions): StoreClient {
-  const config: DynamoDBClientConfig = {
-    region: options.region,
-    maxAttempts: options.maxAttempts ?? SDK_MAX_ATTEMPTS,
-    retryMode: "standard",
-    // The SDK's undici handler instead of its node:http one: about a sixth less client CPU
-    // per call (README, Performance). One handler, so both clients below share one
-    // connection pool; undici keeps connections alive and reuses them by default. Its own
-    // pool (Agent options given), not undici's process-wide one that fetch() shares, and
-    // at most 50 connections to the endpoint, as the SDK's default handler (maxSockets).
-    requestHandler: new UndiciHttpHandler({ dispatcher: { connections: 50 } }),
-    sha256: SigningSha256,
-  };
-  if (options.endpoint !== undefined) config.endpoint = options.endpoint;
-  if (options.credentials === "local") {
-    // DynamoDB Local accepts any credentials; fixed ones keep a developer's real AWS
-    // credentials out of requests to it.
-    config.credentials = { accessKeyId: "local", secretAccessKey: "local" };
-  }
-  const raw = new DynamoDBClient(config);
-  const translation = {
-    // Every number read back as a NumberValue string: exact for money and int64.
-    unmarshallOptions: { wrapNumbers: true },
-    marshallOptions: { removeUndefinedValues: true },
-  };
-  const doc = DynamoDBDocumentClient.from(raw, translation);
-  const rawOnce = new DynamoDBClient({
-    ...config,
-    retryStrategy: new ThrottlingOnlyRetryStrategy(config.maxAttempts as number),
-  });
-  for (const client of [raw, rawOnce]) {
+  // The SDK's undici handler instead of its node:http one: about a sixth less client CPU
+  // per call (README, Performance). One handler, so every client below shares one
+  // connection pool; undici keeps connections alive and reuses them by default. Its own
+  // pool (Agent options given), not undici's process-wide one that fetch() shares, and at
+  // most 50 connections to the endpoint, as the SDK's default handler (maxSockets).
+  const http = new UndiciHttpHandler({ dispatcher: { connections: 50 } });
+  const maxAttempts = options.maxAttempts ?? SDK_MAX_ATTEMPTS;
+  const sdkClient = (settings: Partial<DynamoDBClientConfig>): DynamoDBClient => {
+    const client: DynamoDBClient = new DynamoDBClient({
+      region: options.region,
+      maxAttempts,
+      retryMode: "standard",
+      requestHandler: http,
+      sha256: SigningSha256,
+      signer: signerBuiltOnce(() => client.config),
+      ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+      // DynamoDB Local accepts any credentials; fixed ones keep a developer's real AWS
+      // credentials out of requests to it.
+      ...(options.credentials === "local" ? { credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {}),
+      ...settings,
+    });
     // No SDK logger is configured, yet the SDK's logger middleware still builds what it
     // would log — a copy of every input and output with sensitive fields masked, every
     // item of a Scan page included — and hands it to its default no-op logger: since that
@@ -113,9 +120,27 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
     client.middlewareStack.remove("loggerMiddleware");
     buildUserAgentOnce(client);
     if (options.onOperation) observeOperations(client, options.onOperation);
-  }
-  const docOnce = DynamoDBDocumentClient.from(rawOnce, translation);
+    return client;
+  };
+  // Fresh objects for each document client: lib-dynamodb writes its own defaults into
+  // the options it is given (convertTopLevelContainer, which would make our own marshall
+  // of a key wrap it in {M: ...}).
+  const translation = () => ({
+    marshallOptions: { ...ITEM_MARSHALL_OPTIONS },
+    unmarshallOptions: { ...ITEM_UNMARSHALL_OPTIONS },
+  });
+  const raw = sdkClient({});
+  const doc = DynamoDBDocumentClient.from(raw, translation());
+  const rawOnce = sdkClient({ retryStrategy: new ThrottlingOnlyRetryStrategy(maxAttempts) });
+  const docOnce = DynamoDBDocumentClient.from(rawOnce, translation());
+  // Single-item reads, the commonest call, go through a client that resolves its
+  // middleware once per command (call-signal.ts says why the signal travels apart). The
+  // document client refuses `cacheMiddleware`, so this one is raw and the read marshals
+  // its key and unmarshals its item itself, with the document clients' options.
+  const reads = sdkClient({ cacheMiddleware: true, requestHandler: new SignalScopedHandler(http) });
   const breaker = createStoreBreaker(options.breaker);
+  // A document client's destroy() does nothing: the clients it wraps are destroyed here.
+  const sdkClients = [raw, rawOnce, reads];
   return {
     doc,
     raw,
@@ -123,6 +148,19 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
       return breaker.run(async () => {
         try {
           return await fn(doc);
+        } catch (err) {
+          throw classifySdkError(err);
+        }
+      });
+    },
+    getItem(input, signal) {
+      return breaker.run(async () => {
+        try {
+          const { Key, ...rest } = input;
+          const request = new GetItemCommand({ ...rest, Key: marshall(Key, ITEM_MARSHALL_OPTIONS) });
+          // No options to send: the handler cache is used only for calls made without them.
+          const out = await withCallSignal(signal, () => reads.send(request));
+          return out.Item === undefined ? undefined : unmarshall(out.Item, ITEM_UNMARSHALL_OPTIONS);
         } catch (err) {
           throw classifySdkError(err);
         }
@@ -144,10 +182,7 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
     breaker,
     destroy() {
       breaker.shutdown();
-      docOnce.destroy();
-      rawOnce.destroy();
-      doc.destroy();
-      raw.destroy();
+      for (const client of sdkClients) client.destroy();
     },
   };
 }

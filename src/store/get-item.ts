@@ -2,9 +2,9 @@
  * Consistent single-item read: the read every decision of ours is made on (a stale read
  * would let a write be decided on a state that no longer is). Pure builder + thin send.
  */
-import { GetCommand, type GetCommandInput } from "@aws-sdk/lib-dynamodb";
+import type { GetCommandInput } from "@aws-sdk/lib-dynamodb";
 import type { Stored } from "./attributes.js";
-import { type StoreClient, withSignal } from "./dynamo.js";
+import type { StoreClient } from "./dynamo.js";
 import type { Projection } from "./projection.js";
 
 export interface GetItemParams {
@@ -26,6 +26,5 @@ export async function getItem(
   params: GetItemParams,
   signal: AbortSignal | undefined,
 ): Promise<Stored | undefined> {
-  const out = await client.call((doc) => doc.send(new GetCommand(getItemRequest(params)), withSignal(signal)));
-  return out.Item;
+  return client.getItem(getItemRequest(params), signal);
 }

@@ -1,0 +1,178 @@
+/**
+ * What a StoreClient sends for its handler-cached single-item reads and its other calls:
+ * valid SigV4 signatures from the signers it keeps (DynamoDB Local never checks one), and
+ * each call's own abort signal on its own request. A recording HTTP server stands in for
+ * the endpoint: it checks what arrives, and it can hold a request open.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
+import { Sha256 } from "@smithy/core/checksum";
+import { HttpRequest } from "@smithy/core/protocols";
+import { SignatureV4 } from "@smithy/signature-v4";
+import { afterEach, describe, expect, it } from "vitest";
+import { createStoreClient, type StoreClient } from "../../src/store/dynamo.js";
+
+interface Received {
+  req: IncomingMessage;
+  body: string;
+  res: ServerResponse;
+  closed: Promise<void>;
+}
+
+const open: { close(): void }[] = [];
+afterEach(() => {
+  for (const thing of open.splice(0)) thing.close();
+});
+
+/** A server that records every request; `answer` decides whether (and how) to reply. */
+async function recordingEndpoint(answer: (r: Received) => void = reply("{}")) {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.setEncoding("utf8");
+    req.on("data", (chunk: string) => {
+      body += chunk;
+    });
+    req.on("end", () => {
+      const closed = new Promise<void>((resolve) => res.on("close", () => resolve()));
+      const r = { req, body, res, closed };
+      received.push(r);
+      answer(r);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  open.push({
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  });
+  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
+}
+
+function reply(json: string) {
+  return ({ res }: Received) => {
+    res.writeHead(200, { "content-type": "application/x-amz-json-1.0" });
+    res.end(json);
+  };
+}
+
+/** The keys a store client signs with when told its endpoint is a local engine. */
+const LOCAL_KEYS = { accessKeyId: "local", secretAccessKey: "local" };
+
+function storeClient(endpoint: string): StoreClient {
+  const client = createStoreClient({ endpoint, region: "eu-west-1", credentials: "local", maxAttempts: 1 });
+  open.push({ close: () => client.destroy() });
+  return client;
+}
+
+/**
+ * The request as AWS would check it: signed again by the SDK's stock signer and hash,
+ * over the headers it names as signed, at the date it carries.
+ */
+async function expectedAuthorization(r: Received) {
+  const authorization = String(r.req.headers["authorization"]);
+  const signedHeaders = /SignedHeaders=([^,]+)/.exec(authorization)?.[1]?.split(";") ?? [];
+  const headers = Object.fromEntries(signedHeaders.map((name) => [name, String(r.req.headers[name])]));
+  const amzDate = String(r.req.headers["x-amz-date"]);
+  const signingDate = new Date(
+    `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
+  );
+  const request = new HttpRequest({
+    method: r.req.method ?? "POST",
+    protocol: "http:",
+    hostname: "127.0.0.1",
+    path: r.req.url ?? "/",
+    headers,
+    body: r.body,
+  });
+  const stock = new SignatureV4({ credentials: LOCAL_KEYS, region: "eu-west-1", service: "dynamodb", sha256: Sha256 });
+  const signed = (await stock.sign(request, { signingDate })) as HttpRequest;
+  return signed.headers["authorization"];
+}
+
+describe("store client requests", () => {
+  it("are signed validly, by the signers each client keeps, on reads, writes and at-most-once writes alike", async () => {
+    const { endpoint, received } = await recordingEndpoint();
+    const client = storeClient(endpoint);
+    for (let i = 0; i < 3; i++) {
+      await client.getItem({ TableName: "Inventory", Key: { sku: `sku-${i}` }, ConsistentRead: true }, undefined);
+      await client.call((doc) => doc.send(new PutCommand({ TableName: "Inventory", Item: { sku: `sku-${i}`, n: i } })));
+      await client.callAtMostOnce((doc) =>
+        doc.send(new PutCommand({ TableName: "Inventory", Item: { sku: `once-${i}`, n: i } })),
+      );
+    }
+    expect(received.map((r) => r.req.headers["x-amz-target"])).toEqual(
+      Array.from({ length: 3 }, () => [
+        "DynamoDB_20120810.GetItem",
+        "DynamoDB_20120810.PutItem",
+        "DynamoDB_20120810.PutItem",
+      ]).flat(),
+    );
+    for (const r of received) {
+      expect(String(r.req.headers["authorization"])).toContain("Credential=local/");
+      expect(r.req.headers["authorization"]).toBe(await expectedAuthorization(r));
+    }
+  });
+
+  it("of a read carry exactly the GetItem asked for: key marshalled, projection and consistency passed on", async () => {
+    const { endpoint, received } = await recordingEndpoint();
+    const client = storeClient(endpoint);
+    await client.getItem(
+      {
+        TableName: "Orders",
+        Key: { customer_id: "c-1", order_id: "o-1" },
+        ConsistentRead: false,
+        ProjectionExpression: "#a, #b",
+        ExpressionAttributeNames: { "#a": "status", "#b": "total" },
+      },
+      undefined,
+    );
+    expect(JSON.parse(received[0]?.body ?? "")).toEqual({
+      TableName: "Orders",
+      Key: { customer_id: { S: "c-1" }, order_id: { S: "o-1" } },
+      ConsistentRead: false,
+      ProjectionExpression: "#a, #b",
+      ExpressionAttributeNames: { "#a": "status", "#b": "total" },
+    });
+  });
+});
+
+describe("a read's abort signal", () => {
+  // A signal that never reaches the request leaves the read waiting: the timeout ends it.
+  it("ends that read's request, and only that read's, while the response is awaited", { timeout: 10_000 }, async () => {
+    const { endpoint, received } = await recordingEndpoint(() => undefined);
+    const client = storeClient(endpoint);
+    const cancelled = new AbortController();
+    const kept = new AbortController();
+    const first = client.getItem({ TableName: "Inventory", Key: { sku: "cancelled" } }, cancelled.signal);
+    const second = client.getItem({ TableName: "Inventory", Key: { sku: "kept" } }, kept.signal);
+    const third = client.getItem({ TableName: "Inventory", Key: { sku: "no-signal" } }, undefined);
+    await expect.poll(() => received.length).toBe(3);
+    const bySku = (sku: string) => received.find((r) => r.body.includes(`"${sku}"`)) as Received;
+
+    cancelled.abort();
+    await expect(first).rejects.toMatchObject({ name: "AbortError" });
+    await bySku("cancelled").closed;
+    // The other two are still waiting on their own requests, which are still open.
+    expect(bySku("kept").res.writableEnded || bySku("kept").res.destroyed).toBe(false);
+    expect(bySku("no-signal").res.destroyed).toBe(false);
+
+    reply(JSON.stringify({ Item: { sku: { S: "kept" }, n: { N: "7" } } }))(bySku("kept"));
+    reply("{}")(bySku("no-signal"));
+    expect(await second).toEqual({ sku: "kept", n: expect.objectContaining({ value: "7" }) });
+    expect(await third).toBeUndefined();
+  });
+
+  it("already aborted: nothing is sent", async () => {
+    const { endpoint, received } = await recordingEndpoint();
+    const client = storeClient(endpoint);
+    await expect(
+      client.getItem({ TableName: "Inventory", Key: { sku: "x" } }, AbortSignal.abort()),
+    ).rejects.toMatchObject({ name: "AbortError" });
+    // A read after it, with no signal, is sent as usual: the handler cache kept nothing of the first.
+    await client.getItem({ TableName: "Inventory", Key: { sku: "y" } }, undefined);
+    expect(received.map((r) => JSON.parse(r.body).Key)).toEqual([{ sku: { S: "y" } }]);
+  });
+});
