@@ -5,22 +5,45 @@
  * (`useHandlerCache = options === undefined` in @smithy/core's Client.send), and the abort
  * signal is such an option: passed there, it makes the SDK resolve the whole middleware
  * stack again for every call, about a tenth of the service's CPU per GetItem here
- * (README, Performance). The handler below hands the signal to the HTTP request itself, so a
- * cancelled call still stops its DynamoDB request, and sends none after.
+ * (README, Performance). The handler below hands the signal to the HTTP request itself, so
+ * a cancelled call still ends its DynamoDB request, and sends none after.
  *
- * One thing the options carry that this does not: the SDK's retry middleware also watches
- * the signal while it waits between attempts. A call aborted during that wait is not
- * released at once; its next attempt fails before anything is sent.
+ * The options also reach the SDK's retry middleware, which stops waiting between attempts
+ * when the signal aborts; without them it would sleep out its backoff (seconds, after
+ * throttling) before its next attempt failed. So `withCallSignal` releases the caller at
+ * the abort itself, as the SDK would, and the abandoned call ends at that next attempt
+ * without sending anything.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import { addAbortListener } from "node:events";
 import type { HttpHandler, HttpRequest } from "@smithy/core/protocols";
 import type { HttpHandlerOptions } from "@smithy/types";
 
 const callSignal = new AsyncLocalStorage<AbortSignal | undefined>();
 
-/** Runs `send` with `signal` as the signal of every HTTP request it makes through a SignalScopedHandler. */
-export function withCallSignal<T>(signal: AbortSignal | undefined, send: () => Promise<T>): Promise<T> {
-  return callSignal.run(signal, send);
+/**
+ * Runs `send` with `signal` as the signal of every HTTP request it makes through a
+ * SignalScopedHandler; rejects with an AbortError as soon as `signal` aborts.
+ */
+export async function withCallSignal<T>(signal: AbortSignal | undefined, send: () => Promise<T>): Promise<T> {
+  const sent = callSignal.run(signal, send);
+  if (signal === undefined) return sent;
+  let stopListening: Disposable | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    stopListening = addAbortListener(signal, () => reject(abortError(signal)));
+  });
+  try {
+    return await Promise.race([sent, aborted]);
+  } finally {
+    stopListening?.[Symbol.dispose]();
+    // Abandoned at an abort, the call still ends in a rejection: observed here.
+    sent.catch(() => undefined);
+  }
+}
+
+/** The error the SDK's own abort handling gives: an AbortError caused by the signal's reason. */
+function abortError(signal: AbortSignal): Error {
+  return Object.assign(new Error("Request aborted", { cause: signal.reason }), { name: "AbortError" });
 }
 
 /** An HTTP handler that aborts each request with the signal of the call that made it. */

@@ -1,7 +1,8 @@
 /**
- * The DynamoDB client and the one place SDK failures become domain errors. Stores run
- * every command through `StoreClient.call`, passing the RPC's abort signal, so a
- * cancelled or expired call stops its DynamoDB work too.
+ * The DynamoDB clients and the one place SDK failures become domain errors. Stores run
+ * every command through `StoreClient.call` (or `callAtMostOnce`, or `getItem` for a
+ * single-item read), passing the RPC's abort signal, so a cancelled or expired call
+ * stops its DynamoDB work too.
  */
 import {
   type AttributeValue,

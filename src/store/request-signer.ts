@@ -11,7 +11,7 @@
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { AuthScheme, AwsCredentialIdentityProvider, ChecksumConstructor, HashConstructor } from "@smithy/types";
 
-/** What a signer needs from its client's resolved configuration, read at the first request. */
+/** What a signer needs from its client's resolved configuration. */
 export interface SignerSettings {
   credentials: AwsCredentialIdentityProvider;
   region: () => Promise<string>;
@@ -19,18 +19,18 @@ export interface SignerSettings {
 }
 
 /**
- * The client's `signer` setting. `settings` is called at the first request, when the
- * client exists and its configuration (credentials provider included) is resolved.
+ * The client's `signer` setting. `settings` is read only when a request needs it, by which
+ * time the client exists and its configuration (credentials provider included) is resolved.
  */
 export function signerBuiltOnce(settings: () => SignerSettings): (authScheme?: AuthScheme) => Promise<SignatureV4> {
   const signers = new Map<string, SignatureV4>();
   return async (authScheme) => {
-    const { credentials, region, sha256 } = settings();
-    const signingRegion = authScheme?.signingRegion ?? (await region());
+    const signingRegion = authScheme?.signingRegion ?? (await settings().region());
     const signingService = authScheme?.signingName ?? "dynamodb";
     const scope = `${signingRegion}/${signingService}`;
     let signer = signers.get(scope);
     if (signer === undefined) {
+      const { credentials, sha256 } = settings();
       // The SDK's own settings: `uriEscapePath` is its default (signingEscapePath), and
       // `applyChecksum` (x-amz-content-sha256) is left to SignatureV4's default, as the SDK
       // leaves it for DynamoDB.

@@ -165,6 +165,29 @@ describe("a read's abort signal", () => {
     expect(await third).toBeUndefined();
   });
 
+  it("releases the read at once while the SDK waits to retry, and nothing is sent after", {
+    timeout: 15_000,
+  }, async () => {
+    // Throttled, with a Retry-After that makes the SDK wait three seconds before its second attempt.
+    const { endpoint, received } = await recordingEndpoint(({ res }) => {
+      res.writeHead(400, { "content-type": "application/x-amz-json-1.0", "retry-after": "3" });
+      res.end(JSON.stringify({ __type: "com.amazonaws.dynamodb.v20120810#ThrottlingException", message: "slow down" }));
+    });
+    const client = createStoreClient({ endpoint, region: "eu-west-1", credentials: "local" });
+    open.push({ close: () => client.destroy() });
+    const controller = new AbortController();
+    const read = client.getItem({ TableName: "Inventory", Key: { sku: "throttled" } }, controller.signal);
+    await expect.poll(() => received.length).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const abortedAt = performance.now();
+    controller.abort();
+    await expect(read).rejects.toMatchObject({ name: "AbortError" });
+    expect(performance.now() - abortedAt).toBeLessThan(1_000);
+    // Past the SDK's wait: its second attempt found the signal aborted and sent nothing.
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    expect(received).toHaveLength(1);
+  });
+
   it("already aborted: nothing is sent", async () => {
     const { endpoint, received } = await recordingEndpoint();
     const client = storeClient(endpoint);
