@@ -8,7 +8,11 @@
 export const GRPC_MAX_CONCURRENT_STREAMS = 512;
 /** Largest header block (metadata) a gRPC call may send, in bytes: gRPC's usual 8 KiB, doubled. */
 export const GRPC_MAX_HEADER_LIST_BYTES = 16 * 1024;
-/** The server pings a connection quiet for this long, and drops it if no ack comes in KEEPALIVE_TIMEOUT. */
+/**
+ * The server pings every connection this long after it opened and after each ack, calls
+ * or not (grpc-js's keepalive timer is not reset by traffic), and drops it if no ack comes
+ * within KEEPALIVE_TIMEOUT.
+ */
 export const GRPC_KEEPALIVE_TIME_MS = 60_000;
 export const GRPC_KEEPALIVE_TIMEOUT_MS = 20_000;
 /** A connection with no call for this long gets GOAWAY (clients reconnect on their next call). */

@@ -2,10 +2,11 @@
  * The connection-level limits of src/transport/limits.ts, against real servers: a client
  * pinging in a loop gets GOAWAY ENHANCE_YOUR_CALM "too_many_pings" on the gRPC port while
  * pings between calls do not; metadata past the header list limit is refused; on the HTTP
- * port a client that never finishes its headers is disconnected.
+ * port a client that never finishes its headers is disconnected, and connections past the
+ * limit are closed on accept.
  */
 import http2 from "node:http2";
-import { connect as netConnect } from "node:net";
+import { connect as netConnect, type Socket } from "node:net";
 import { setTimeout as delay } from "node:timers/promises";
 import type { ServiceImpl } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
@@ -14,7 +15,7 @@ import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb
 import { Health } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { createGrpcServer, type GrpcServer, listenGrpc } from "../../src/transport/grpc.js";
 import { createHttpServer, type HttpServer, listenHttp } from "../../src/transport/http.js";
-import { GRPC_MAX_PING_STRIKES, HTTP_HEADERS_TIMEOUT_MS } from "../../src/transport/limits.js";
+import { GRPC_MAX_PING_STRIKES, HTTP_HEADERS_TIMEOUT_MS, HTTP_MAX_CONNECTIONS } from "../../src/transport/limits.js";
 import { serviceRegistration } from "../../src/transport/registration.js";
 import { grpcUnary } from "../support/grpc-unary.js";
 
@@ -166,6 +167,42 @@ describe("HTTP port connection protection", () => {
     expect(waited).toBeGreaterThanOrEqual(HTTP_HEADERS_TIMEOUT_MS - 1_000);
     expect(waited).toBeLessThan(HTTP_HEADERS_TIMEOUT_MS + 6_000);
   }, 30_000);
+
+  it("closes connections past HTTP_MAX_CONNECTIONS on accept, and serves again once one has gone", async () => {
+    const openConnections = () =>
+      new Promise<number>((resolve, reject) => http.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+    const connect = () =>
+      new Promise<Socket>((resolve, reject) => {
+        const socket = netConnect(port, "127.0.0.1", () => resolve(socket));
+        socket.once("error", reject);
+      });
+    const held: Socket[] = [];
+    try {
+      for (let i = 0; i < HTTP_MAX_CONNECTIONS; i++) held.push(await connect());
+      await expect.poll(openConnections, { timeout: 5_000 }).toBe(HTTP_MAX_CONNECTIONS);
+
+      const refused = await connect(); // the kernel accepts it; the server closes it at once
+      refused.on("error", () => undefined);
+      refused.resume();
+      const started = Date.now();
+      await new Promise((resolve) => refused.on("close", resolve));
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(await openConnections()).toBe(HTTP_MAX_CONNECTIONS);
+
+      held.pop()?.destroy();
+      await expect.poll(openConnections, { timeout: 5_000 }).toBe(HTTP_MAX_CONNECTIONS - 1);
+      const served = await connect();
+      let answer = "";
+      served.on("data", (d: Buffer) => {
+        answer += d.toString();
+      });
+      served.write("GET /no-such-path HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      await new Promise((resolve) => served.on("close", resolve));
+      expect(answer).toMatch(/^HTTP\/1.1 404 /);
+    } finally {
+      for (const socket of held) socket.destroy();
+    }
+  }, 60_000);
 
   it("disconnects a client that never finishes its headers", async () => {
     const socket = netConnect(port, "127.0.0.1");
