@@ -13,6 +13,10 @@
  *   such a call should fail).
  * Upstream: grpc/grpc-node#2767 collects grpc-js's compression status codes.
  *
+ * No handler runs for these calls, nor for one whose message is over the receive limit
+ * (RESOURCE_EXHAUSTED from grpc-js), so no observer would see them: they are reported
+ * through `onRefused` instead, to get their log line and metric.
+ *
  * grpc-js has no public hook for the first two: its base call sends them to the stream
  * itself (`this.sendStatus`), below every interceptor, and the last needs its decoder's
  * state. So this relies on three grpc-js 1.14 internals, and on nothing else: the first
@@ -25,7 +29,9 @@
  * a grpc-js upgrade that rewords them leaves them as grpc-js sends them:
  * test/transport/unreadable-requests.test.ts fails then.
  */
+import { type Code, ConnectError } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
+import type { OnAuthRefused } from "./grpc-auth.js";
 import { incompleteEnvelope, notOneMessage, undecompressableMessage } from "./request-faults.js";
 
 type Status = Parameters<grpc.ServerInterceptingCallInterface["sendStatus"]>[0];
@@ -57,25 +63,65 @@ function endsInsideMessage(call: grpc.ServerInterceptingCallInterface): boolean 
   return state !== undefined && state !== 0;
 }
 
-export const clientFaultStatuses: grpc.ServerInterceptor = (method, call) => {
-  const send = call.sendStatus.bind(call);
-  call.sendStatus = (status) => send(asClientFault(status, method.path) ?? status);
-  // The half-close is checked on the base call's own listener rather than through a
-  // grpc.ServerInterceptingCall: that wrapper adds a layer of listener and responder
-  // objects, and an empty Metadata, to every call, for one event (README, Performance).
-  const start = call.start.bind(call);
-  call.start = (listener) =>
-    start({
-      onReceiveMetadata: (metadata) => listener.onReceiveMetadata(metadata),
-      onReceiveMessage: (message) => listener.onReceiveMessage(message),
-      onReceiveHalfClose: () => {
-        if (!endsInsideMessage(call)) return listener.onReceiveHalfClose();
-        const refusal = incompleteEnvelope();
-        call.sendStatus({ code: grpc.status.INVALID_ARGUMENT, details: refusal.rawMessage });
-      },
-      onCancel: () => listener.onCancel(),
-    });
-  // grpc-js types an interceptor's result as its class, but chains and drives calls
-  // through ServerInterceptingCallInterface only (getServerInterceptingCall).
-  return call as grpc.ServerInterceptingCall;
-};
+/**
+ * True for a refusal grpc-js's base call sends itself while reading the request, before
+ * any handler runs: a message over the receive limit, read or inflated
+ * (server-interceptors.js, stream-decoder.js). Its response-side twin, "Sent message
+ * larger than max", comes after the handler has run and been observed.
+ */
+function isReceiveLimitRefusal(status: Status): boolean {
+  return (
+    status.code === grpc.status.RESOURCE_EXHAUSTED &&
+    /^Received message (larger than max|that decompresses to a size larger than)/.test(status.details ?? "")
+  );
+}
+
+/**
+ * The interceptor. `onRefused` is told of every call it or grpc-js's base call refuses
+ * before a handler ran (the statuses above and an over-limit message), so those calls
+ * still get their log line and metric as the adapter's own refusals do. A handler that
+ * did run (a request stream's starts with the call's metadata) reports its own end.
+ */
+export function clientFaultStatuses(onRefused?: OnAuthRefused): grpc.ServerInterceptor {
+  return (method, call) => {
+    let metadata: grpc.Metadata | undefined;
+    // grpc-js may send a second status after the first (a message that does not
+    // decompress, then "no request message" at the half-close); the client sees the first.
+    let reported = false;
+    const report = (status: Status) => {
+      if (onRefused === undefined || reported || (method.requestStream && metadata !== undefined)) return;
+      reported = true;
+      const error = new ConnectError(status.details ?? "", status.code as number as Code);
+      onRefused(method.path, metadata ?? new grpc.Metadata(), undefined, error);
+    };
+    const send = call.sendStatus.bind(call);
+    call.sendStatus = (status) => {
+      const fault = asClientFault(status, method.path);
+      if (fault !== undefined || isReceiveLimitRefusal(status)) report(fault ?? status);
+      send(fault ?? status);
+    };
+    // The half-close is checked on the base call's own listener rather than through a
+    // grpc.ServerInterceptingCall: that wrapper adds a layer of listener and responder
+    // objects, and an empty Metadata, to every call, for one event (README, Performance).
+    const start = call.start.bind(call);
+    call.start = (listener) =>
+      start({
+        onReceiveMetadata: (received) => {
+          metadata = received;
+          listener.onReceiveMetadata(received);
+        },
+        onReceiveMessage: (message) => listener.onReceiveMessage(message),
+        onReceiveHalfClose: () => {
+          if (!endsInsideMessage(call)) return listener.onReceiveHalfClose();
+          const refusal = incompleteEnvelope();
+          const status = { code: grpc.status.INVALID_ARGUMENT, details: refusal.rawMessage };
+          report(status);
+          send(status);
+        },
+        onCancel: () => listener.onCancel(),
+      });
+    // grpc-js types an interceptor's result as its class, but chains and drives calls
+    // through ServerInterceptingCallInterface only (getServerInterceptingCall).
+    return call as grpc.ServerInterceptingCall;
+  };
+}

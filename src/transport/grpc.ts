@@ -78,10 +78,14 @@ export function createGrpcServer(options: GrpcServerOptions): GrpcServer {
   );
   const gated = options.auth !== undefined && options.auth.mode !== "none";
   const admissions: Admissions | undefined = gated ? new WeakMap() : undefined;
+  const reportRefusal = refusalReporter(options, reflection);
   // clientFaultStatuses first: it must see grpc-js's own base call (grpc-client-faults.ts).
+  // Its refusals of a message come after the auth gate admitted the caller: named here.
   const interceptors = [
-    clientFaultStatuses,
-    ...(gated ? [authInterceptor(options.auth!, admissions!, grpcStatus, refusalReporter(options, reflection))] : []),
+    clientFaultStatuses((path, metadata, principal, error) =>
+      reportRefusal(path, metadata, principal ?? admissions?.get(metadata), error),
+    ),
+    ...(gated ? [authInterceptor(options.auth!, admissions!, grpcStatus, reportRefusal)] : []),
   ];
   const server = new grpc.Server({
     "grpc.max_receive_message_length": options.maxReceiveMessageBytes ?? defaultMaxMessageBytes,
@@ -133,9 +137,11 @@ export function listenGrpc(
 }
 
 /**
- * Refused calls reported through onRefused like the adapter's own refusals, for every
- * service the interceptor guards: the mounted ones, reflection and health (whose
- * descriptor comes from the generated health_pb, grpc-health-check having none).
+ * Calls the interceptors refuse (auth; unreadable requests, grpc-client-faults.ts)
+ * reported through onRefused like the adapter's own refusals, for every service served:
+ * the mounted ones, reflection and health (whose descriptor comes from the generated
+ * health_pb, grpc-health-check having none). A path no service has is not reported:
+ * grpc-js answers it UNIMPLEMENTED before any interceptor runs.
  */
 function refusalReporter(options: GrpcServerOptions, reflection: readonly ServiceRegistration[]): OnAuthRefused {
   const onRefused = options.onRefused;

@@ -6,20 +6,20 @@
  * streaming methods refused before they start.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { Writable } from "node:stream";
 import { Code } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health } from "../../src/gen/grpc/health/v1/health_pb.js";
 import { type AuthGate, createAuthGate } from "../../src/middleware/auth-gate.js";
 import { methodCatalog, parsePolicy } from "../../src/middleware/auth-policy.js";
 import { SERVED_SERVICES } from "../../src/transport/served-services.js";
+import { capturedLogger } from "../support/captured-logger.js";
 import { type Certificates, makeCertificates } from "../support/certs.js";
 import { grpcUnary } from "../support/grpc-unary.js";
-import { type Harness, startHarness } from "../support/harness.js";
+import { HARNESS_MAX_MESSAGE_BYTES, type Harness, startHarness } from "../support/harness.js";
 import { eur } from "../support/money.js";
 import { I, O, uid } from "../support/orders.js";
+import { envelope, postGrpc } from "../support/raw-calls.js";
 import { connectClient, failure, grpcClient, type RpcClient } from "../support/rpc-client.js";
 
 const sha256 = (token: string) => createHash("sha256").update(token).digest("hex");
@@ -61,18 +61,6 @@ function policyJson(open?: string[]): string {
 
 const gate = (mode: "none" | "token" | "mtls", open?: string[]): AuthGate =>
   createAuthGate(mode, mode === "none" ? undefined : parsePolicy(policyJson(open), methodCatalog(SERVED_SERVICES)));
-
-/** Log lines the server wrote, parsed. */
-function capturedLogger() {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split("\n")) if (line) lines.push(JSON.parse(line));
-      done();
-    },
-  });
-  return { logger: pino({ level: "info" }, sink), lines };
-}
 
 type Protocol = "grpc" | "connect" | "grpc-web";
 const PROTOCOLS: Protocol[] = ["grpc", "connect", "grpc-web"];
@@ -216,6 +204,31 @@ describe.each(["none", "token", "mtls"] as const)("AUTH_MODE=%s", (mode) => {
     );
     expect(metrics).toMatch(/grpc_code="Unauthenticated",principal="anonymous"\} [1-9]/);
   });
+
+  // A raw HTTP/2 client (plaintext: not under mtls) can send what no client library would.
+  it.skipIf(mode !== "token")(
+    "a gRPC message refused for its size, after admission, is logged with the admitted principal",
+    async () => {
+      const answer = await postGrpc(
+        h.grpcAddress,
+        "/commerce.v1.InventoryService/GetItem",
+        { authorization: `Bearer ${tokens.fulfilment}` },
+        envelope(0, new Uint8Array(HARNESS_MAX_MESSAGE_BYTES + 1)),
+      );
+      expect(answer.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+      await expect
+        .poll(() =>
+          log.lines.some(
+            (l) =>
+              l["msg"] === "rpc" &&
+              l["method"] === "commerce.v1.InventoryService/GetItem" &&
+              l["code"] === "RESOURCE_EXHAUSTED" &&
+              l["principal"] === "fulfilment",
+          ),
+        )
+        .toBe(true);
+    },
+  );
 
   // Under mtls there is no connection without a certificate to ask on.
   it.skipIf(mode === "mtls")("health is public: answered without credentials", async () => {
