@@ -23,6 +23,7 @@ import type * as grpc from "@grpc/grpc-js";
 import { ANONYMOUS, principalKey } from "../middleware/auth-gate.js";
 import { setTrailerStatus } from "./connect-internals.js";
 import type { Admissions } from "./grpc-auth.js";
+import { refusedAfterStart } from "./grpc-client-faults.js";
 import { encode } from "./grpc-service-definition.js";
 import { headersFromMetadata, metadataFromHeaders } from "./metadata.js";
 import { type AnyMethodImpl, withUnimplemented } from "./registration.js";
@@ -270,12 +271,14 @@ function openCall(call: SurfaceCall, method: DescMethod, maxTimeoutMs: number, p
   const capTimer = capAt < deadlineAt ? setTimeout(timedOut, maxTimeoutMs) : undefined;
   const onCancelled = () => {
     scope.clientGone = true;
-    // grpc-js reports an expired deadline, its own or the client's, as a cancellation;
-    // keep the reason a handler can act on.
+    // grpc-js reports an expired deadline, its own or the client's, as a cancellation, and
+    // so it reports a request stream it or grpc-client-faults.ts refused mid-stream; keep
+    // the reason a handler can act on, and that the client was sent.
     controller.abort(
-      Date.now() >= deadlineAt - deadlineSlackMs
-        ? new ConnectError("the operation timed out", Code.DeadlineExceeded)
-        : new ConnectError("the client cancelled the call", Code.Canceled),
+      refusedAfterStart.get(call.metadata) ??
+        (Date.now() >= deadlineAt - deadlineSlackMs
+          ? new ConnectError("the operation timed out", Code.DeadlineExceeded)
+          : new ConnectError("the client cancelled the call", Code.Canceled)),
     );
   };
   call.once("cancelled", onCancelled);

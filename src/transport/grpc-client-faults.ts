@@ -15,7 +15,10 @@
  *
  * No handler runs for these calls, nor for one whose message is over the receive limit
  * (RESOURCE_EXHAUSTED from grpc-js), so no observer would see them: they are reported
- * through `onRefused` instead, to get their log line and metric.
+ * through `onRefused` instead, to get their log line and metric (that refusal too is
+ * recognised by grpc-js's wording: test/integration/refusals-observed.int.test.ts fails
+ * if it changes). A request stream's handler has already started when its body is
+ * refused; see `refusedAfterStart`.
  *
  * grpc-js has no public hook for the first two: its base call sends them to the stream
  * itself (`this.sendStatus`), below every interceptor, and the last needs its decoder's
@@ -77,10 +80,18 @@ function isReceiveLimitRefusal(status: Status): boolean {
 }
 
 /**
+ * Request-streaming calls refused here after their handler had started (it starts with
+ * the call's metadata), by that metadata: the object grpc-js hands on to the handler. The
+ * handler is then told of a cancellation, and the adapter (grpc-call.ts) ends its signal
+ * with this error instead, so the call is logged and counted with the code the client was
+ * sent, once, by the handler's own observers.
+ */
+export const refusedAfterStart = new WeakMap<grpc.Metadata, ConnectError>();
+
+/**
  * The interceptor. `onRefused` is told of every call it or grpc-js's base call refuses
  * before a handler ran (the statuses above and an over-limit message), so those calls
- * still get their log line and metric as the adapter's own refusals do. A handler that
- * did run (a request stream's starts with the call's metadata) reports its own end.
+ * still get their log line and metric as the adapter's own refusals do.
  */
 export function clientFaultStatuses(onRefused?: OnAuthRefused): grpc.ServerInterceptor {
   return (method, call) => {
@@ -89,10 +100,11 @@ export function clientFaultStatuses(onRefused?: OnAuthRefused): grpc.ServerInter
     // decompress, then "no request message" at the half-close); the client sees the first.
     let reported = false;
     const report = (status: Status) => {
-      if (onRefused === undefined || reported || (method.requestStream && metadata !== undefined)) return;
+      if (reported) return;
       reported = true;
       const error = new ConnectError(status.details ?? "", status.code as number as Code);
-      onRefused(method.path, metadata ?? new grpc.Metadata(), undefined, error);
+      if (method.requestStream && metadata !== undefined) refusedAfterStart.set(metadata, error);
+      else onRefused?.(method.path, metadata ?? new grpc.Metadata(), undefined, error);
     };
     const send = call.sendStatus.bind(call);
     call.sendStatus = (status) => {

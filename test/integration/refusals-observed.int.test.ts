@@ -1,12 +1,14 @@
 /**
- * Unary calls the gRPC port refuses before any handler runs — grpc-js's own refusals and
- * the ones grpc-client-faults.ts words as the client's fault — still get their RPC log
- * line and metric, once, as the HTTP port's refusals and the auth gate's do. Raw HTTP/2
- * requests against the full server.
+ * Calls the gRPC port refuses before a handler runs — grpc-js's own refusals and the ones
+ * grpc-client-faults.ts words as the client's fault — still get their RPC log line and
+ * metric, once, as the HTTP port's refusals and the auth gate's do; a request stream
+ * refused after its handler started is logged with the code the client was sent, not as
+ * a cancellation. Raw HTTP/2 requests against the full server.
  */
 import { create, toBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GetItemRequestSchema } from "../../src/gen/commerce/v1/inventory_service_pb.js";
+import { ImportOrdersRequestSchema } from "../../src/gen/commerce/v1/order_service_pb.js";
 import { capturedLogger } from "../support/captured-logger.js";
 import { HARNESS_MAX_MESSAGE_BYTES, type Harness, startHarness } from "../support/harness.js";
 import { envelope, postGrpc } from "../support/raw-calls.js";
@@ -19,6 +21,7 @@ beforeAll(async () => {
 afterAll(() => h.stop());
 
 const GET_ITEM = "commerce.v1.InventoryService/GetItem";
+const IMPORT = "commerce.v1.OrderService/ImportOrders";
 const valid = toBinary(GetItemRequestSchema, create(GetItemRequestSchema, { sku: "refused" }));
 const concat = (...parts: Uint8Array[]) => Buffer.concat(parts);
 
@@ -90,4 +93,17 @@ describe("gRPC calls refused before a handler runs", () => {
       expect(await handled(GET_ITEM, c.metric)).toBe(countBefore + 1);
     });
   }
+
+  it("a request stream cut short: its handler had started; the call is logged once, as the client was answered", async () => {
+    const message = toBinary(ImportOrdersRequestSchema, create(ImportOrdersRequestSchema, {}));
+    const refused = () => rpcLines(IMPORT, "INVALID_ARGUMENT").length;
+    const cancelled = () => rpcLines(IMPORT, "CANCELLED").length;
+    const [refusedBefore, cancelledBefore] = [refused(), cancelled()];
+    const countBefore = await handled(IMPORT, "InvalidArgument");
+    const answer = await postGrpc(h.grpcAddress, `/${IMPORT}`, {}, envelope(0, message, message.length + 10));
+    expect(answer.code).toBe(3);
+    await expect.poll(refused).toBe(refusedBefore + 1);
+    expect(cancelled()).toBe(cancelledBefore);
+    expect(await handled(IMPORT, "InvalidArgument")).toBe(countBefore + 1);
+  });
 });
