@@ -9,8 +9,9 @@ import { createWriteStream } from "node:fs";
 import { rename, rm } from "node:fs/promises";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { type DynamoDBClient, ScanCommand, type ScanCommandInput } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient, ScanCommandInput } from "@aws-sdk/client-dynamodb";
 import { parallelScan } from "../store/parallel-scan.js";
+import { scanRawPage } from "../store/raw-items.js";
 import { scanSegmentRequest } from "../store/scan-segments.js";
 import type { TableDefinition } from "../store/tables.js";
 import { formatExportLine, type RawItem } from "./export-line.js";
@@ -39,8 +40,7 @@ export async function exportTables(
         // The document-client builder's request has no expression values, so it is also a
         // valid request of the raw client, which keeps every value in DynamoDB's own form.
         const request = scanSegmentRequest({ table, totalSegments: options.segments }, segment, startKey);
-        const out = await client.send(new ScanCommand(request as ScanCommandInput));
-        return { items: out.Items ?? [], lastEvaluatedKey: out.LastEvaluatedKey };
+        return scanRawPage(client, request as ScanCommandInput);
       });
       for await (const page of pages) {
         yield page.map((item) => formatExportLine(definition.logicalName, item)).join("");

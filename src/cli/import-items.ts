@@ -10,10 +10,11 @@
 import { once } from "node:events";
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
-import { BatchWriteItemCommand, type DynamoDBClient, type WriteRequest } from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient, WriteRequest } from "@aws-sdk/client-dynamodb";
 import { writesUnprocessed } from "../domain/errors.js";
 import { IMPORT_BACKOFF } from "../domain/retry-policy.js";
 import { BATCH_WRITE_LIMIT, untilProcessed } from "../store/batch.js";
+import { batchWriteRaw } from "../store/raw-items.js";
 import type { TableDefinition } from "../store/tables.js";
 import type { TableCounts } from "./export-items.js";
 import { parseExportLine, type RawItem } from "./export-line.js";
@@ -79,8 +80,7 @@ export async function importFile(
       IMPORT_BACKOFF,
       undefined,
       async (pending) => {
-        const out = await client.send(new BatchWriteItemCommand({ RequestItems: { [table]: [...pending] } }));
-        return out.UnprocessedItems?.[table] ?? [];
+        return batchWriteRaw(client, table, pending);
       },
       writesUnprocessed,
     ).then(

@@ -3,14 +3,8 @@
  * src/store/tables.ts (the one source of truth, shared with the server), applied and
  * checked. An existing table is never changed by `create`: how it differs is reported.
  */
-import {
-  DescribeTimeToLiveCommand,
-  type DynamoDBClient,
-  type TimeToLiveDescription,
-  UpdateTableCommand,
-  UpdateTimeToLiveCommand,
-  waitUntilTableExists,
-} from "@aws-sdk/client-dynamodb";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { provisionCapacity, setTimeToLive, timeToLive } from "../store/table-settings.js";
 import {
   type Billing,
   createTable,
@@ -25,10 +19,6 @@ export interface CreateOutcome {
   table: string;
   outcome: "created" | "matches" | "differs";
   differences: string[];
-}
-
-async function timeToLive(client: DynamoDBClient, name: string): Promise<TimeToLiveDescription | undefined> {
-  return (await client.send(new DescribeTimeToLiveCommand({ TableName: name }))).TimeToLiveDescription;
 }
 
 /** Creates the table (with TTL) if missing; otherwise compares it with the definition. */
@@ -63,10 +53,6 @@ export async function describeTables(
   );
 }
 
-async function waitUntilActive(client: DynamoDBClient, name: string): Promise<void> {
-  await waitUntilTableExists({ client, maxWaitTime: 600, minDelay: 1, maxDelay: 10 }, { TableName: name });
-}
-
 /**
  * Provisioned capacity for the table and each of its GSIs (switching an on-demand table to
  * provisioned needs both). Resolves to false when it already had exactly this capacity
@@ -84,22 +70,7 @@ export async function setCapacity(
   const report = tableReport(definition, table, undefined);
   const same = (b: TableReport["billing"]) => b?.mode === "provisioned" && b.read === read && b.write === write;
   if (same(report.billing) && (report.indexes ?? []).every((i) => same(i.billing))) return false;
-  const throughput = { ReadCapacityUnits: read, WriteCapacityUnits: write };
-  await client.send(
-    new UpdateTableCommand({
-      TableName: name,
-      BillingMode: "PROVISIONED",
-      ProvisionedThroughput: throughput,
-      ...(table.GlobalSecondaryIndexes?.length
-        ? {
-            GlobalSecondaryIndexUpdates: table.GlobalSecondaryIndexes.map((g) => ({
-              Update: { IndexName: g.IndexName, ProvisionedThroughput: throughput },
-            })),
-          }
-        : {}),
-    }),
-  );
-  await waitUntilActive(client, name);
+  await provisionCapacity(client, { ...table, TableName: name }, read, write);
   return true;
 }
 
@@ -120,11 +91,6 @@ export async function setTtl(client: DynamoDBClient, definition: TableDefinition
   const on = current?.TimeToLiveStatus === "ENABLED" || current?.TimeToLiveStatus === "ENABLING";
   if (enable ? on && current?.AttributeName === definition.ttlAttribute : !on) return false;
   const attribute = enable ? definition.ttlAttribute : current?.AttributeName;
-  await client.send(
-    new UpdateTimeToLiveCommand({
-      TableName: name,
-      TimeToLiveSpecification: { Enabled: enable, AttributeName: attribute },
-    }),
-  );
+  await setTimeToLive(client, name, enable, attribute);
   return true;
 }
