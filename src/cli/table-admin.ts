@@ -4,7 +4,7 @@
  * checked. An existing table is never changed by `create`: how it differs is reported.
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { provisionCapacity, setTimeToLive, timeToLive } from "../store/table-settings.js";
+import { provisionCapacity, setTimeToLive, timeToLive, ttlIsOn } from "../store/table-settings.js";
 import {
   type Billing,
   createTable,
@@ -88,7 +88,7 @@ export async function setTtl(client: DynamoDBClient, definition: TableDefinition
     throw new TtlNotDefinedError(`${definition.logicalName} has no TTL attribute in its definition`);
   }
   const current = await timeToLive(client, name);
-  const on = current?.TimeToLiveStatus === "ENABLED" || current?.TimeToLiveStatus === "ENABLING";
+  const on = ttlIsOn(current);
   if (enable ? on && current?.AttributeName === definition.ttlAttribute : !on) return false;
   const attribute = enable ? definition.ttlAttribute : current?.AttributeName;
   await setTimeToLive(client, name, enable, attribute);

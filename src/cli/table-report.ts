@@ -8,6 +8,7 @@ import type {
   TableDescription,
   TimeToLiveDescription,
 } from "@aws-sdk/client-dynamodb";
+import { ttlIsOn } from "../store/table-settings.js";
 import { type Billing, schemaDifferences, type TableDefinition } from "../store/tables.js";
 
 export interface KeyReport {
@@ -102,9 +103,6 @@ export function tableReport(
   };
 }
 
-const ttlOn = (ttl: TimeToLiveDescription | undefined) =>
-  ttl?.TimeToLiveStatus === "ENABLED" || ttl?.TimeToLiveStatus === "ENABLING";
-
 /**
  * Every way an existing table differs from its definition billed as asked: what
  * schemaDifferences checks (keys, key types, indexes and projections), indexes the
@@ -125,9 +123,9 @@ export function tableDrift(
   const mode = billingOf(table, table.ProvisionedThroughput).mode;
   if (mode !== billing.mode) differences.push(`billing is ${mode}, expected ${billing.mode}`);
   const want = definition.ttlAttribute;
-  if (want !== undefined && !(ttlOn(ttl) && ttl?.AttributeName === want)) {
-    differences.push(`TTL is ${ttlOn(ttl) ? `on ${ttl?.AttributeName}` : "off"}, expected on ${want}`);
-  } else if (want === undefined && ttlOn(ttl)) {
+  if (want !== undefined && !(ttlIsOn(ttl) && ttl?.AttributeName === want)) {
+    differences.push(`TTL is ${ttlIsOn(ttl) ? `on ${ttl?.AttributeName}` : "off"}, expected on ${want}`);
+  } else if (want === undefined && ttlIsOn(ttl)) {
     differences.push(`TTL is on ${ttl?.AttributeName}, expected off`);
   }
   return differences;

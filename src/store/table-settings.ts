@@ -1,7 +1,8 @@
 /**
- * Changes to an existing table's settings, for the operator CLI (`tables set-capacity`,
- * `tables ttl`, and the drift report's reading of TTL): its time to live and its
- * provisioned capacity. The definitions, creation and start-up checks are tables.ts's.
+ * An existing table's settings, read and changed: its time to live, its provisioned
+ * capacity, and the wait until it is ACTIVE again. For ensureTables (tables.ts, which owns
+ * the definitions and creation) and the operator CLI (`tables set-capacity`, `tables ttl`,
+ * the drift report).
  */
 import {
   DescribeTimeToLiveCommand,
@@ -13,8 +14,20 @@ import {
   waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
 
-export async function timeToLive(client: DynamoDBClient, name: string): Promise<TimeToLiveDescription | undefined> {
-  return (await client.send(new DescribeTimeToLiveCommand({ TableName: name }))).TimeToLiveDescription;
+/** Per-call SDK options: the caller's abort signal. */
+type Send = { abortSignal?: AbortSignal };
+
+export async function timeToLive(
+  client: DynamoDBClient,
+  name: string,
+  send: Send = {},
+): Promise<TimeToLiveDescription | undefined> {
+  return (await client.send(new DescribeTimeToLiveCommand({ TableName: name }), send)).TimeToLiveDescription;
+}
+
+/** TTL is on, or being turned on. */
+export function ttlIsOn(ttl: TimeToLiveDescription | undefined): boolean {
+  return ttl?.TimeToLiveStatus === "ENABLED" || ttl?.TimeToLiveStatus === "ENABLING";
 }
 
 /** Turns TTL on `attribute` on, or (enabled false) off; DynamoDB refuses a change to the current state. */
@@ -23,12 +36,33 @@ export async function setTimeToLive(
   name: string,
   enabled: boolean,
   attribute: string | undefined,
+  send: Send = {},
 ): Promise<void> {
   await client.send(
     new UpdateTimeToLiveCommand({
       TableName: name,
       TimeToLiveSpecification: { Enabled: enabled, AttributeName: attribute },
     }),
+    send,
+  );
+}
+
+/** Waits until the table is ACTIVE, polling every 1–10 s, for at most `maxWaitSeconds`. */
+export async function waitUntilActive(
+  client: DynamoDBClient,
+  name: string,
+  options: { maxWaitSeconds: number; signal?: AbortSignal | undefined },
+): Promise<void> {
+  await waitUntilTableExists(
+    {
+      client,
+      maxWaitTime: options.maxWaitSeconds,
+      // The waiter's default minimum is 20 s between polls; far too slow for a start-up path.
+      minDelay: 1,
+      maxDelay: 10,
+      ...(options.signal === undefined ? {} : { abortSignal: options.signal }),
+    },
+    { TableName: name },
   );
 }
 
@@ -57,5 +91,5 @@ export async function provisionCapacity(
         : {}),
     }),
   );
-  await waitUntilTableExists({ client, maxWaitTime: 600, minDelay: 1, maxDelay: 10 }, { TableName: table.TableName });
+  await waitUntilActive(client, table.TableName, { maxWaitSeconds: 600 });
 }

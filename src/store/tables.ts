@@ -7,16 +7,14 @@ import {
   CreateTableCommand,
   type CreateTableCommandInput,
   DescribeTableCommand,
-  DescribeTimeToLiveCommand,
   type DynamoDBClient,
   type KeySchemaElement,
   type Projection,
   ResourceInUseException,
   ResourceNotFoundException,
   type TableDescription,
-  UpdateTimeToLiveCommand,
-  waitUntilTableExists,
 } from "@aws-sdk/client-dynamodb";
+import { setTimeToLive, timeToLive, ttlIsOn, waitUntilActive } from "./table-settings.js";
 
 /** Every table's full name (prefix applied) and the one index name. Frozen. */
 export interface TableNames {
@@ -228,6 +226,12 @@ export function schemaMismatch(definition: TableDefinition, table: TableDescript
   return schemaDifferences(definition, table)[0];
 }
 
+/** EnsureTablesOptions as the wait until ACTIVE takes them. */
+const activeWait = (options: EnsureTablesOptions) => ({
+  maxWaitSeconds: options.maxWaitSeconds ?? 300,
+  signal: options.signal,
+});
+
 export interface EnsureTablesOptions {
   /** Aborts every call and wait. Default: none. */
   signal?: AbortSignal;
@@ -272,7 +276,7 @@ async function ensureTable(
   const existing = await describeTable(client, name, send);
   const created = existing === undefined && (await createTable(client, definition.create, options));
   if (!created) {
-    await waitUntilActive(client, name, options);
+    await waitUntilActive(client, name, activeWait(options));
     const table = existing ?? (await describeTable(client, name, send));
     const mismatch = table === undefined ? "it disappeared" : schemaMismatch(definition, table);
     if (mismatch !== undefined) {
@@ -303,22 +307,8 @@ export async function createTable(
   } catch (err) {
     if (!(err instanceof ResourceInUseException)) throw err;
   }
-  await waitUntilActive(client, create.TableName, options);
+  await waitUntilActive(client, create.TableName, activeWait(options));
   return created;
-}
-
-async function waitUntilActive(client: DynamoDBClient, name: string, options: EnsureTablesOptions): Promise<void> {
-  await waitUntilTableExists(
-    {
-      client,
-      maxWaitTime: options.maxWaitSeconds ?? 300,
-      // The waiter's default minimum is 20 s between polls; far too slow for a start-up path.
-      minDelay: 1,
-      maxDelay: 10,
-      ...(options.signal === undefined ? {} : { abortSignal: options.signal }),
-    },
-    { TableName: name },
-  );
 }
 
 /** The table's description; undefined when it does not exist. */
@@ -343,20 +333,12 @@ export async function ensureTtl(
   send: { abortSignal?: AbortSignal } = {},
   options: EnsureTablesOptions = {},
 ): Promise<void> {
-  const current = await client.send(new DescribeTimeToLiveCommand({ TableName: name }), send);
-  const ttl = current.TimeToLiveDescription;
-  const on = ttl?.TimeToLiveStatus === "ENABLED" || ttl?.TimeToLiveStatus === "ENABLING";
-  if (on && ttl?.AttributeName === attribute) {
+  const ttl = await timeToLive(client, name, send);
+  if (ttlIsOn(ttl) && ttl?.AttributeName === attribute) {
     return;
   }
   try {
-    await client.send(
-      new UpdateTimeToLiveCommand({
-        TableName: name,
-        TimeToLiveSpecification: { Enabled: true, AttributeName: attribute },
-      }),
-      send,
-    );
+    await setTimeToLive(client, name, true, attribute, send);
     options.logger?.info({ table: name, attribute }, "enabled TTL");
   } catch (err) {
     // A concurrent instance enabled it first: DynamoDB answers ValidationException
