@@ -140,42 +140,31 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
   // its key and unmarshals its item itself, with the document clients' options.
   const reads = sdkClient({ cacheMiddleware: true, requestHandler: new SignalScopedHandler(http) });
   const breaker = createStoreBreaker(options.breaker);
+  /** One SDK call through the breaker, its failures classified (classifySdkError). */
+  const guarded = <T>(send: () => Promise<T>, classify: { writeOutcomeUnknown?: boolean } = {}): Promise<T> =>
+    breaker.run(async () => {
+      try {
+        return await send();
+      } catch (err) {
+        throw classifySdkError(err, classify);
+      }
+    });
   // A document client's destroy() does nothing: the clients it wraps are destroyed here.
   const sdkClients = [raw, rawOnce, reads];
   return {
     doc,
     raw,
-    call<T>(fn: (doc: DynamoDBDocumentClient) => Promise<T>): Promise<T> {
-      return breaker.run(async () => {
-        try {
-          return await fn(doc);
-        } catch (err) {
-          throw classifySdkError(err);
-        }
-      });
-    },
+    call: (fn) => guarded(() => fn(doc)),
     getItem(input, signal) {
-      return breaker.run(async () => {
-        try {
-          const { Key, ...rest } = input;
-          const request = new GetItemCommand({ ...rest, Key: marshall(Key, ITEM_MARSHALL_OPTIONS) });
-          // No options to send: the handler cache is used only for calls made without them.
-          const out = await withCallSignal(signal, () => reads.send(request));
-          return out.Item === undefined ? undefined : unmarshall(out.Item, ITEM_UNMARSHALL_OPTIONS);
-        } catch (err) {
-          throw classifySdkError(err);
-        }
+      const { Key, ...rest } = input;
+      return guarded(async () => {
+        const request = new GetItemCommand({ ...rest, Key: marshall(Key, ITEM_MARSHALL_OPTIONS) });
+        // No options to send: the handler cache is used only for calls made without them.
+        const out = await withCallSignal(signal, () => reads.send(request));
+        return out.Item === undefined ? undefined : unmarshall(out.Item, ITEM_UNMARSHALL_OPTIONS);
       });
     },
-    callAtMostOnce<T>(fn: (doc: DynamoDBDocumentClient) => Promise<T>): Promise<T> {
-      return breaker.run(async () => {
-        try {
-          return await fn(docOnce);
-        } catch (err) {
-          throw classifySdkError(err, { writeOutcomeUnknown: true });
-        }
-      });
-    },
+    callAtMostOnce: (fn) => guarded(() => fn(docOnce), { writeOutcomeUnknown: true }),
     async ping(table, signal) {
       const request = pingRequest(table);
       await this.call((d) => d.send(new GetCommand(request), withSignal(signal)));
