@@ -18,7 +18,7 @@ import { peerIdentity } from "./peer-identity.js";
 export type Admissions = WeakMap<grpc.Metadata, string>;
 
 /** Told of every refused call: its path ("/pkg.Service/Method"), metadata, principal if known, the error. */
-export type OnAuthRefused = (
+export type OnRefused = (
   path: string,
   metadata: grpc.Metadata,
   principal: string | undefined,
@@ -37,7 +37,7 @@ export function authInterceptor(
   gate: AuthGate,
   admissions: Admissions,
   toStatus: (error: ConnectError) => grpc.StatusObject,
-  onRefused: OnAuthRefused,
+  onRefused: OnRefused,
 ): grpc.ServerInterceptor {
   return (descriptor, call) => {
     const [, service = "", method = ""] = descriptor.path.split("/");

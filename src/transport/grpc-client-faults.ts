@@ -32,27 +32,43 @@
  * a grpc-js upgrade that rewords them leaves them as grpc-js sends them:
  * test/transport/unreadable-requests.test.ts fails then.
  */
-import { type Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
-import type { OnAuthRefused } from "./grpc-auth.js";
+import type { OnRefused } from "./grpc-auth.js";
 import { incompleteEnvelope, notOneMessage, undecompressableMessage } from "./request-faults.js";
 
 type Status = Parameters<grpc.ServerInterceptingCallInterface["sendStatus"]>[0];
 
-/** The status to send instead of `status`, or undefined to send it as it is. */
-function asClientFault(status: Status, path: string): Status | undefined {
+/**
+ * The refusal a status grpc-js's base call sends stands for, when it is one of the
+ * client's faults: the ones above, reworded, and a message over the receive limit (or
+ * inflating past it), kept as grpc-js words it (server-interceptors.js, stream-decoder.js).
+ * Undefined for any other status, which goes out as it is. The limit's response-side
+ * twin, "Sent message larger than max", comes after the handler has run and been observed.
+ */
+function clientRefusal(status: Status, path: string): ConnectError | undefined {
   const details = status.details ?? "";
-  const reworded = (code: grpc.status, message: string): Status => ({ ...status, code, details: message });
   if (status.code === grpc.status.INTERNAL && details === "Failed to decompress message") {
-    return reworded(grpc.status.INVALID_ARGUMENT, undecompressableMessage().rawMessage);
+    return undecompressableMessage();
   }
   if (status.code === grpc.status.INTERNAL && details.startsWith("Invalid grpc-timeout value")) {
-    return reworded(grpc.status.INVALID_ARGUMENT, details);
+    return new ConnectError(details, Code.InvalidArgument);
   }
   if (status.code === grpc.status.UNIMPLEMENTED && /^Received (no|a second) request message for /.test(details)) {
-    return reworded(grpc.status.INVALID_ARGUMENT, notOneMessage(path.replace(/^\//, "")).rawMessage);
+    return notOneMessage(path.replace(/^\//, ""));
+  }
+  if (
+    status.code === grpc.status.RESOURCE_EXHAUSTED &&
+    /^Received message (larger than max|that decompresses to a size larger than)/.test(details)
+  ) {
+    return new ConnectError(details, Code.ResourceExhausted);
   }
   return undefined;
+}
+
+/** `refusal` as the status sent, keeping whatever else `status` carries (its metadata). */
+function refusalStatus(refusal: ConnectError, status: Partial<Status> = {}): Status {
+  return { ...status, code: refusal.code as number as grpc.status, details: refusal.rawMessage };
 }
 
 /** grpc-js's base call, as far as this module reads it. */
@@ -64,19 +80,6 @@ interface BaseCall {
 function endsInsideMessage(call: grpc.ServerInterceptingCallInterface): boolean {
   const state = (call as BaseCall).decoder?.readState;
   return state !== undefined && state !== 0;
-}
-
-/**
- * True for a refusal grpc-js's base call sends itself while reading the request, before
- * any handler runs: a message over the receive limit, read or inflated
- * (server-interceptors.js, stream-decoder.js). Its response-side twin, "Sent message
- * larger than max", comes after the handler has run and been observed.
- */
-function isReceiveLimitRefusal(status: Status): boolean {
-  return (
-    status.code === grpc.status.RESOURCE_EXHAUSTED &&
-    /^Received message (larger than max|that decompresses to a size larger than)/.test(status.details ?? "")
-  );
 }
 
 /**
@@ -93,24 +96,24 @@ export const refusedAfterStart = new WeakMap<grpc.Metadata, ConnectError>();
  * before a handler ran (the statuses above and an over-limit message), so those calls
  * still get their log line and metric as the adapter's own refusals do.
  */
-export function clientFaultStatuses(onRefused?: OnAuthRefused): grpc.ServerInterceptor {
+export function clientFaultStatuses(onRefused?: OnRefused): grpc.ServerInterceptor {
   return (method, call) => {
     let metadata: grpc.Metadata | undefined;
     // grpc-js may send a second status after the first (a message that does not
     // decompress, then "no request message" at the half-close); the client sees the first.
     let reported = false;
-    const report = (status: Status) => {
+    const report = (refusal: ConnectError) => {
       if (reported) return;
       reported = true;
-      const error = new ConnectError(status.details ?? "", status.code as number as Code);
-      if (method.requestStream && metadata !== undefined) refusedAfterStart.set(metadata, error);
-      else onRefused?.(method.path, metadata ?? new grpc.Metadata(), undefined, error);
+      if (method.requestStream && metadata !== undefined) refusedAfterStart.set(metadata, refusal);
+      else onRefused?.(method.path, metadata ?? new grpc.Metadata(), undefined, refusal);
     };
     const send = call.sendStatus.bind(call);
     call.sendStatus = (status) => {
-      const fault = asClientFault(status, method.path);
-      if (fault !== undefined || isReceiveLimitRefusal(status)) report(fault ?? status);
-      send(fault ?? status);
+      const refusal = clientRefusal(status, method.path);
+      if (refusal === undefined) return send(status);
+      report(refusal);
+      send(refusalStatus(refusal, status));
     };
     // The half-close is checked on the base call's own listener rather than through a
     // grpc.ServerInterceptingCall: that wrapper adds a layer of listener and responder
@@ -126,9 +129,8 @@ export function clientFaultStatuses(onRefused?: OnAuthRefused): grpc.ServerInter
         onReceiveHalfClose: () => {
           if (!endsInsideMessage(call)) return listener.onReceiveHalfClose();
           const refusal = incompleteEnvelope();
-          const status = { code: grpc.status.INVALID_ARGUMENT, details: refusal.rawMessage };
-          report(status);
-          send(status);
+          report(refusal);
+          send(refusalStatus(refusal));
         },
         onCancel: () => listener.onCancel(),
       });

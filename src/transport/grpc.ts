@@ -11,7 +11,7 @@ import * as grpc from "@grpc/grpc-js";
 import { HealthImplementation } from "grpc-health-check";
 import { Health } from "../gen/grpc/health/v1/health_pb.js";
 import { type AuthGate, principalKey } from "../middleware/auth-gate.js";
-import { type Admissions, authInterceptor, type OnAuthRefused } from "./grpc-auth.js";
+import { type Admissions, authInterceptor, type OnRefused } from "./grpc-auth.js";
 import { createServiceHandlers, grpcStatus } from "./grpc-call.js";
 import { clientFaultStatuses } from "./grpc-client-faults.js";
 import { protectConnections } from "./grpc-connections.js";
@@ -143,7 +143,7 @@ export function listenGrpc(
  * health_pb, grpc-health-check having none). A path no service has is not reported:
  * grpc-js answers it UNIMPLEMENTED before any interceptor runs.
  */
-function refusalReporter(options: GrpcServerOptions, reflection: readonly ServiceRegistration[]): OnAuthRefused {
+function refusalReporter(options: GrpcServerOptions, reflection: readonly ServiceRegistration[]): OnRefused {
   const onRefused = options.onRefused;
   if (onRefused === undefined) return () => undefined;
   const services: DescService[] = [...options.services, ...reflection].map((s) => s.service);
