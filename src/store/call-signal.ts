@@ -8,6 +8,11 @@
  * (README, Performance). The handler below hands the signal to the HTTP request itself, so
  * a cancelled call still ends its DynamoDB request, and sends none after.
  *
+ * The same context can carry the outcome of a first attempt already made elsewhere
+ * (item-reads.ts sends a read's first attempt itself): the handler then gives the SDK that
+ * outcome as its own first attempt's instead of sending again, so the SDK's error typing,
+ * clock-skew correction and retries take over from there exactly as if it had sent it.
+ *
  * The options also reach the SDK's retry middleware, which stops waiting between attempts
  * when the signal aborts; without them it would sleep out its backoff (seconds, after
  * throttling) before its next attempt failed. So `withCallSignal` releases the caller at
@@ -16,17 +21,31 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { addAbortListener } from "node:events";
-import type { HttpHandler, HttpRequest } from "@smithy/core/protocols";
+import type { HttpHandler, HttpRequest, HttpResponse } from "@smithy/core/protocols";
 import type { HttpHandlerOptions } from "@smithy/types";
 
-const callSignal = new AsyncLocalStorage<AbortSignal | undefined>();
+/** How a first attempt already made ended: its response, or the error sending it threw. */
+export type FirstAttempt = { response: HttpResponse } | { error: unknown };
+
+interface CallScope {
+  signal: AbortSignal | undefined;
+  /** Given to the SDK as its first attempt's outcome, once; later attempts are sent. */
+  firstAttempt: FirstAttempt | undefined;
+}
+
+const callScope = new AsyncLocalStorage<CallScope>();
 
 /**
  * Runs `send` with `signal` as the signal of every HTTP request it makes through a
- * SignalScopedHandler; rejects with an AbortError as soon as `signal` aborts.
+ * SignalScopedHandler (and `firstAttempt`, if given, as its first request's outcome);
+ * rejects with an AbortError as soon as `signal` aborts.
  */
-export async function withCallSignal<T>(signal: AbortSignal | undefined, send: () => Promise<T>): Promise<T> {
-  const sent = callSignal.run(signal, send);
+export async function withCallSignal<T>(
+  signal: AbortSignal | undefined,
+  send: () => Promise<T>,
+  firstAttempt?: FirstAttempt,
+): Promise<T> {
+  const sent = callScope.run({ signal, firstAttempt }, send);
   if (signal === undefined) return sent;
   let stopListening: Disposable | undefined;
   const aborted = new Promise<never>((_, reject) => {
@@ -42,16 +61,26 @@ export async function withCallSignal<T>(signal: AbortSignal | undefined, send: (
 }
 
 /** The error the SDK's own abort handling gives: an AbortError caused by the signal's reason. */
-function abortError(signal: AbortSignal): Error {
+export function abortError(signal: AbortSignal): Error {
   return Object.assign(new Error("Request aborted", { cause: signal.reason }), { name: "AbortError" });
 }
 
-/** An HTTP handler that aborts each request with the signal of the call that made it. */
+/**
+ * An HTTP handler that aborts each request with the signal of the call that made it, and
+ * answers a call's first request with the first attempt it was given.
+ */
 export class SignalScopedHandler<Config extends object> implements HttpHandler<Config> {
   constructor(private readonly inner: HttpHandler<Config>) {}
 
-  handle(request: HttpRequest, options: HttpHandlerOptions = {}) {
-    const abortSignal = options.abortSignal ?? callSignal.getStore();
+  async handle(request: HttpRequest, options: HttpHandlerOptions = {}): Promise<{ response: HttpResponse }> {
+    const scope = callScope.getStore();
+    const made = scope?.firstAttempt;
+    if (made !== undefined && scope !== undefined) {
+      scope.firstAttempt = undefined;
+      if ("error" in made) throw made.error;
+      return { response: made.response };
+    }
+    const abortSignal = options.abortSignal ?? scope?.signal;
     return this.inner.handle(request, abortSignal === undefined ? options : { ...options, abortSignal });
   }
 

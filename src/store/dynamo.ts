@@ -4,14 +4,9 @@
  * single-item read), passing the RPC's abort signal, so a cancelled or expired call
  * stops its DynamoDB work too.
  */
-import {
-  type AttributeValue,
-  DynamoDBClient,
-  type DynamoDBClientConfig,
-  GetItemCommand,
-} from "@aws-sdk/client-dynamodb";
+import { type AttributeValue, DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, type GetCommandInput } from "@aws-sdk/lib-dynamodb";
-import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { HttpRequest } from "@smithy/core/protocols";
 import type { RetryErrorInfo, StandardRetryToken, UserAgentPair } from "@smithy/types";
 import { UndiciHttpHandler } from "@smithy/undici-http-handler";
@@ -19,7 +14,8 @@ import { StandardRetryStrategy } from "@smithy/util-retry";
 import { DomainError, storeUnavailable, throttled } from "../domain/errors.js";
 import { SDK_MAX_ATTEMPTS } from "../domain/retry-policy.js";
 import { createStoreBreaker, type StoreBreaker, type StoreBreakerOptions } from "../resilience/circuit-breaker.js";
-import { SignalScopedHandler, withCallSignal } from "./call-signal.js";
+import { SignalScopedHandler } from "./call-signal.js";
+import { ITEM_MARSHALL_OPTIONS, ITEM_UNMARSHALL_OPTIONS, ItemReads } from "./item-reads.js";
 import { signerBuiltOnce } from "./request-signer.js";
 import { SigningSha256 } from "./signing-hash.js";
 import { keyAttributesOf } from "./tables.js";
@@ -87,10 +83,6 @@ export interface StoreClient {
   destroy(): void;
 }
 
-/** Every number read back as a NumberValue string: exact for money and int64. */
-const ITEM_UNMARSHALL_OPTIONS = Object.freeze({ wrapNumbers: true });
-const ITEM_MARSHALL_OPTIONS = Object.freeze({ removeUndefinedValues: true });
-
 export function createStoreClient(options: StoreClientOptions): StoreClient {
   // The SDK's undici handler instead of its node:http one: about a sixth less client CPU
   // per call (README, Performance). One handler, so every client below shares one
@@ -120,7 +112,6 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
     // (aws/aws-sdk-js-v3#3846). The document clients share these stacks.
     client.middlewareStack.remove("loggerMiddleware");
     buildUserAgentOnce(client);
-    if (options.onOperation) observeOperations(client, options.onOperation);
     return client;
   };
   // Fresh objects for each document client: lib-dynamodb writes its own defaults into
@@ -130,15 +121,19 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
     marshallOptions: { ...ITEM_MARSHALL_OPTIONS },
     unmarshallOptions: { ...ITEM_UNMARSHALL_OPTIONS },
   });
+  const report = options.onOperation;
   const raw = sdkClient({});
   const doc = DynamoDBDocumentClient.from(raw, translation());
   const rawOnce = sdkClient({ retryStrategy: new ThrottlingOnlyRetryStrategy(maxAttempts) });
   const docOnce = DynamoDBDocumentClient.from(rawOnce, translation());
-  // Single-item reads, the commonest call, go through a client that resolves its
-  // middleware once per command (call-signal.ts says why the signal travels apart). The
-  // document client refuses `cacheMiddleware`, so this one is raw and the read marshals
-  // its key and unmarshals its item itself, with the document clients' options.
+  if (report) for (const client of [raw, rawOnce]) observeOperations(client, report);
+  // Single-item reads, the commonest call, send their first attempt themselves
+  // (item-reads.ts) and go through the SDK on a client that resolves its middleware once
+  // per command (call-signal.ts says why the signal travels apart). The document client
+  // refuses `cacheMiddleware`, so this one is raw and the read marshals its key and
+  // unmarshals its item itself, with the document clients' options.
   const reads = sdkClient({ cacheMiddleware: true, requestHandler: new SignalScopedHandler(http) });
+  const itemReads = new ItemReads(reads, http, maxAttempts);
   const breaker = createStoreBreaker(options.breaker);
   /** One SDK call through the breaker, its failures classified (classifySdkError). */
   const guarded = <T>(send: () => Promise<T>, classify: { writeOutcomeUnknown?: boolean } = {}): Promise<T> =>
@@ -155,15 +150,11 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
     doc,
     raw,
     call: (fn) => guarded(() => fn(doc)),
-    getItem(input, signal) {
-      const { Key, ...rest } = input;
-      return guarded(async () => {
-        const request = new GetItemCommand({ ...rest, Key: marshall(Key, ITEM_MARSHALL_OPTIONS) });
-        // No options to send: the handler cache is used only for calls made without them.
-        const out = await withCallSignal(signal, () => reads.send(request));
-        return out.Item === undefined ? undefined : unmarshall(out.Item, ITEM_UNMARSHALL_OPTIONS);
-      });
-    },
+    getItem: (input, signal) =>
+      guarded(async () => {
+        const read = () => itemReads.read(input, signal);
+        return (await (report ? timedOperation(report, "GetItem", read, (r) => r.attempts) : read())).item;
+      }),
     callAtMostOnce: (fn) => guarded(() => fn(docOnce), { writeOutcomeUnknown: true }),
     async ping(table, signal) {
       const request = pingRequest(table);
@@ -236,27 +227,39 @@ function operationName(commandName: string | undefined): string {
 /** Times each operation around the SDK's retries ("initialize" wraps the whole call). */
 function observeOperations(client: DynamoDBClient, report: (event: StoreOperationEvent) => void): void {
   client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const started = performance.now();
-      const operation = operationName(context.commandName);
-      try {
-        const out = await next(args);
-        const attempts = (out.output as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
-        report({ operation, durationMs: performance.now() - started, outcome: "OK", attempts });
-        return out;
-      } catch (err) {
-        const attempts = (err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
-        report({
-          operation,
-          durationMs: performance.now() - started,
-          outcome: err instanceof Error ? err.name : "Error",
-          attempts,
-        });
-        throw err;
-      }
-    },
+    (next, context) => (args) =>
+      timedOperation(
+        report,
+        operationName(context.commandName),
+        () => next(args),
+        (out) => (out.output as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1,
+      ),
     { step: "initialize", name: "commerceOperationMetrics" },
   );
+}
+
+/** Runs one operation and reports it, with the attempts its result or error says were made. */
+async function timedOperation<T>(
+  report: (event: StoreOperationEvent) => void,
+  operation: string,
+  run: () => Promise<T>,
+  attemptsOf: (result: T) => number,
+): Promise<T> {
+  const started = performance.now();
+  try {
+    const result = await run();
+    report({ operation, durationMs: performance.now() - started, outcome: "OK", attempts: attemptsOf(result) });
+    return result;
+  } catch (err) {
+    const attempts = (err as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+    report({
+      operation,
+      durationMs: performance.now() - started,
+      outcome: err instanceof Error ? err.name : "Error",
+      attempts,
+    });
+    throw err;
+  }
 }
 
 /** The SDK's per-call options carrying the RPC's abort signal. */
@@ -269,7 +272,7 @@ export function withSignal(signal: AbortSignal | undefined): { abortSignal?: Abo
  * the raw AttributeValues the SDK leaves on the error; numbers stay exact (wrapNumbers).
  */
 export function itemAtFailure(raw: Record<string, AttributeValue> | undefined): Record<string, unknown> | undefined {
-  return raw ? unmarshall(raw, { wrapNumbers: true }) : undefined;
+  return raw ? unmarshall(raw, ITEM_UNMARSHALL_OPTIONS) : undefined;
 }
 
 const THROTTLING = new Set(["ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"]);

@@ -4,59 +4,26 @@
  * each call's own abort signal on its own request. A recording HTTP server stands in for
  * the endpoint: it checks what arrives, and it can hold a request open.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingHttpHeaders } from "node:http";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { Sha256 } from "@smithy/core/checksum";
 import { HttpRequest } from "@smithy/core/protocols";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterEach, describe, expect, it } from "vitest";
 import { createStoreClient, type StoreClient } from "../../src/store/dynamo.js";
-
-interface Received {
-  req: IncomingMessage;
-  body: string;
-  res: ServerResponse;
-  closed: Promise<void>;
-}
+import {
+  closeRecordingEndpoints,
+  type Received,
+  recordingEndpoint,
+  reply,
+  replyError,
+} from "../support/recording-endpoint.js";
 
 const open: { close(): void }[] = [];
 afterEach(() => {
   for (const thing of open.splice(0)) thing.close();
+  closeRecordingEndpoints();
 });
-
-/** A server that records every request; `answer` decides whether (and how) to reply. */
-async function recordingEndpoint(answer: (r: Received) => void = reply("{}")) {
-  const received: Received[] = [];
-  const server = createServer((req, res) => {
-    let body = "";
-    req.setEncoding("utf8");
-    req.on("data", (chunk: string) => {
-      body += chunk;
-    });
-    req.on("end", () => {
-      const closed = new Promise<void>((resolve) => res.on("close", () => resolve()));
-      const r = { req, body, res, closed };
-      received.push(r);
-      answer(r);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  open.push({
-    close: () => {
-      server.closeAllConnections();
-      server.close();
-    },
-  });
-  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
-}
-
-function reply(json: string) {
-  return ({ res }: Received) => {
-    res.writeHead(200, { "content-type": "application/x-amz-json-1.0" });
-    res.end(json);
-  };
-}
 
 /** The keys a store client signs with when told its endpoint is a local engine. */
 const LOCAL_KEYS = { accessKeyId: "local", secretAccessKey: "local" };
@@ -96,6 +63,7 @@ describe("store client requests", () => {
   it("are signed validly, by the signers each client keeps, on reads, writes and at-most-once writes alike", async () => {
     const { endpoint, received } = await recordingEndpoint();
     const client = storeClient(endpoint);
+    // The first read of a table goes through the SDK; the later ones are sent by item-reads.ts.
     for (let i = 0; i < 3; i++) {
       await client.getItem({ TableName: "Inventory", Key: { sku: `sku-${i}` }, ConsistentRead: true }, undefined);
       await client.call((doc) => doc.send(new PutCommand({ TableName: "Inventory", Item: { sku: `sku-${i}`, n: i } })));
@@ -116,34 +84,67 @@ describe("store client requests", () => {
     }
   });
 
-  it("of a read carry exactly the GetItem asked for: key marshalled, projection and consistency passed on", async () => {
+  it("of a read carry exactly the GetItem asked for, and the SDK's headers, however the read is sent", async () => {
     const { endpoint, received } = await recordingEndpoint();
     const client = storeClient(endpoint);
-    await client.getItem(
-      {
-        TableName: "Orders",
-        Key: { customer_id: "c-1", order_id: "o-1" },
-        ConsistentRead: false,
-        ProjectionExpression: "#a, #b",
-        ExpressionAttributeNames: { "#a": "status", "#b": "total" },
-      },
-      undefined,
-    );
-    expect(JSON.parse(received[0]?.body ?? "")).toEqual({
+    const input = {
       TableName: "Orders",
-      Key: { customer_id: { S: "c-1" }, order_id: { S: "o-1" } },
+      Key: { customer_id: "c-1", order_id: "o-1" },
       ConsistentRead: false,
       ProjectionExpression: "#a, #b",
       ExpressionAttributeNames: { "#a": "status", "#b": "total" },
-    });
+    };
+    await client.getItem(input, undefined); // through the SDK
+    await client.getItem(input, undefined); // sent by item-reads.ts
+    expect(received).toHaveLength(2);
+    for (const r of received) {
+      expect(JSON.parse(r.body)).toEqual({
+        TableName: "Orders",
+        Key: { customer_id: { S: "c-1" }, order_id: { S: "o-1" } },
+        ConsistentRead: false,
+        ProjectionExpression: "#a, #b",
+        ExpressionAttributeNames: { "#a": "status", "#b": "total" },
+      });
+    }
+    const [viaSdk, direct] = received.map((r) => r.req.headers) as [IncomingHttpHeaders, IncomingHttpHeaders];
+    // The same headers, with the same values but for those made per request (the body's
+    // hash too: the same JSON, its members in another order).
+    expect(Object.keys(direct).sort()).toEqual(Object.keys(viaSdk).sort());
+    const perRequest = ["authorization", "x-amz-date", "amz-sdk-invocation-id", "x-amz-content-sha256"];
+    for (const name of Object.keys(viaSdk).filter((n) => !perRequest.includes(n))) {
+      expect([name, direct[name]]).toEqual([name, viaSdk[name]]);
+    }
+    expect(direct["amz-sdk-invocation-id"]).not.toBe(viaSdk["amz-sdk-invocation-id"]);
   });
 });
 
-describe("a read's abort signal", () => {
+/** The two ways a read is sent: the first of its table through the SDK, later ones by item-reads.ts. */
+const readKinds = [
+  { kind: "the first read of a table (through the SDK)", warm: false },
+  { kind: "a later read (sent directly)", warm: true },
+];
+
+/** A store client, after one answered read of Inventory when `warm`; that read is not left in `received`. */
+async function clientFor(endpoint: string, received: Received[], warm: boolean, maxAttempts = 1) {
+  const client = createStoreClient({ endpoint, region: "eu-west-1", credentials: "local", maxAttempts });
+  open.push({ close: () => client.destroy() });
+  if (warm) {
+    await client.getItem({ TableName: "Inventory", Key: { sku: "warm-up" } }, undefined);
+    received.splice(0);
+  }
+  return client;
+}
+
+/** Answers the warm-up read with no item, and leaves every other request to `answer`. */
+function exceptWarmUp(answer: (r: Received) => void) {
+  return (r: Received) => (r.body.includes('"warm-up"') ? reply("{}")(r) : answer(r));
+}
+
+describe.each(readKinds)("the abort signal of $kind", ({ warm }) => {
   // A signal that never reaches the request leaves the read waiting: the timeout ends it.
   it("ends that read's request, and only that read's, while the response is awaited", { timeout: 10_000 }, async () => {
-    const { endpoint, received } = await recordingEndpoint(() => undefined);
-    const client = storeClient(endpoint);
+    const { endpoint, received } = await recordingEndpoint(exceptWarmUp(() => undefined));
+    const client = await clientFor(endpoint, received, warm);
     const cancelled = new AbortController();
     const kept = new AbortController();
     const first = client.getItem({ TableName: "Inventory", Key: { sku: "cancelled" } }, cancelled.signal);
@@ -169,12 +170,10 @@ describe("a read's abort signal", () => {
     timeout: 15_000,
   }, async () => {
     // Throttled, with a Retry-After that makes the SDK wait three seconds before its second attempt.
-    const { endpoint, received } = await recordingEndpoint(({ res }) => {
-      res.writeHead(400, { "content-type": "application/x-amz-json-1.0", "retry-after": "3" });
-      res.end(JSON.stringify({ __type: "com.amazonaws.dynamodb.v20120810#ThrottlingException", message: "slow down" }));
-    });
-    const client = createStoreClient({ endpoint, region: "eu-west-1", credentials: "local" });
-    open.push({ close: () => client.destroy() });
+    const { endpoint, received } = await recordingEndpoint(
+      exceptWarmUp(replyError(400, "ThrottlingException", { "retry-after": "3" })),
+    );
+    const client = await clientFor(endpoint, received, warm, 4);
     const controller = new AbortController();
     const read = client.getItem({ TableName: "Inventory", Key: { sku: "throttled" } }, controller.signal);
     await expect.poll(() => received.length).toBe(1);
@@ -190,7 +189,7 @@ describe("a read's abort signal", () => {
 
   it("already aborted: nothing is sent", async () => {
     const { endpoint, received } = await recordingEndpoint();
-    const client = storeClient(endpoint);
+    const client = await clientFor(endpoint, received, warm);
     await expect(
       client.getItem({ TableName: "Inventory", Key: { sku: "x" } }, AbortSignal.abort()),
     ).rejects.toMatchObject({ name: "AbortError" });

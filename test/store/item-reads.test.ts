@@ -1,0 +1,148 @@
+/**
+ * A read's first attempt, when item-reads.ts sends it itself, ends up as the SDK's own
+ * would: whatever is not a 200 becomes the SDK's first attempt, so the SDK types the error,
+ * corrects its clock, backs off and retries, and no more requests go out than the SDK's
+ * maxAttempts. A recording endpoint stands in for DynamoDB and answers as a test says.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { createStoreClient, type StoreOperationEvent } from "../../src/store/dynamo.js";
+import {
+  closeRecordingEndpoints,
+  type Received,
+  recordingEndpoint,
+  reply,
+  replyError,
+} from "../support/recording-endpoint.js";
+
+const clients: { destroy(): void }[] = [];
+afterEach(() => {
+  for (const client of clients.splice(0)) client.destroy();
+  closeRecordingEndpoints();
+});
+
+const ITEM = JSON.stringify({ Item: { sku: { S: "a" }, n: { N: "7" } } });
+const READ = { TableName: "Inventory", Key: { sku: "a" }, ConsistentRead: true };
+
+/**
+ * A client answered by `answers` in turn (the last one for any request after). When
+ * `warm`, its first read of Inventory (through the SDK) has been answered first, so the
+ * next read's first attempt is sent directly; the requests and operations after it.
+ */
+async function clientAnswering(answers: ((r: Received) => void)[], { warm = true, maxAttempts = 3 } = {}) {
+  let warmedUp = !warm;
+  const { endpoint, received } = await recordingEndpoint((r) => {
+    if (!warmedUp) return reply("{}")(r);
+    const answer = answers[Math.min(received.length - 1, answers.length - 1)];
+    answer?.(r);
+  });
+  const operations: StoreOperationEvent[] = [];
+  const client = createStoreClient({
+    endpoint,
+    region: "eu-west-1",
+    credentials: "local",
+    maxAttempts,
+    onOperation: (event) => operations.push(event),
+  });
+  clients.push(client);
+  if (warm) {
+    await client.getItem({ TableName: "Inventory", Key: { sku: "warm-up" } }, undefined);
+    warmedUp = true;
+    received.splice(0);
+    operations.splice(0);
+  }
+  return { client, received, operations };
+}
+
+const warmClient = (answers: ((r: Received) => void)[], maxAttempts = 3) => clientAnswering(answers, { maxAttempts });
+
+/** How one read ends, first attempt sent directly or by the SDK: its item or error, requests sent, attempts counted. */
+async function outcomeOfRead(answers: ((r: Received) => void)[], warm: boolean) {
+  const { client, received, operations } = await clientAnswering(answers, { warm });
+  const result = await client.getItem(READ, undefined).then(
+    (item) => ({ item }),
+    (error: { name: string; reason?: string; cause?: { name?: string } }) => ({
+      error: [error.name, error.reason, error.cause?.name],
+    }),
+  );
+  return { result, requests: received.length, operations: operations.map((o) => [o.outcome, o.attempts]) };
+}
+
+describe("a directly sent first attempt that fails is the SDK's first attempt", () => {
+  it("throttled: the SDK backs off and retries, and counts both attempts", async () => {
+    const { client, received, operations } = await warmClient([replyError(400, "ThrottlingException"), reply(ITEM)]);
+    expect(await client.getItem(READ, undefined)).toEqual({ sku: "a", n: expect.objectContaining({ value: "7" }) });
+    expect(received.map((r) => r.req.headers["amz-sdk-request"])).toEqual(["attempt=1; max=3", "attempt=2; max=3"]);
+    expect(operations).toEqual([expect.objectContaining({ operation: "GetItem", outcome: "OK", attempts: 2 })]);
+  });
+
+  it("throttled every time: the SDK's error after exactly maxAttempts requests, none more", async () => {
+    const { client, received, operations } = await warmClient([replyError(400, "ThrottlingException")]);
+    await expect(client.getItem(READ, undefined)).rejects.toMatchObject({ reason: "THROTTLED" });
+    expect(received).toHaveLength(3);
+    expect(operations).toEqual([expect.objectContaining({ outcome: "ThrottlingException", attempts: 3 })]);
+  });
+
+  it("a client error is the SDK's typed error, not retried", async () => {
+    const { client, received, operations } = await warmClient([replyError(400, "ResourceNotFoundException")]);
+    await expect(client.getItem(READ, undefined)).rejects.toMatchObject({ name: "ResourceNotFoundException" });
+    expect(received).toHaveLength(1);
+    expect(operations).toEqual([expect.objectContaining({ outcome: "ResourceNotFoundException", attempts: 1 })]);
+  });
+
+  it("the connection dropped before an answer: the SDK retries", async () => {
+    const { client, received, operations } = await warmClient([({ res }) => res.socket?.destroy(), reply(ITEM)]);
+    expect(await client.getItem(READ, undefined)).toEqual({ sku: "a", n: expect.objectContaining({ value: "7" }) });
+    expect(received).toHaveLength(2);
+    expect(operations).toEqual([expect.objectContaining({ outcome: "OK", attempts: 2 })]);
+  });
+
+  it("every failure ends as it does when the SDK sends the first attempt itself", { timeout: 60_000 }, async () => {
+    const cutShort = ({ res }: Received) => {
+      res.writeHead(200, { "content-type": "application/x-amz-json-1.0", "content-length": "500" });
+      res.write(ITEM.slice(0, 10), () => res.socket?.destroy());
+    };
+    const failures: Record<string, (r: Received) => void> = {
+      throttled: replyError(400, "ThrottlingException"),
+      "over capacity": replyError(400, "ProvisionedThroughputExceededException"),
+      "server error": replyError(500, "InternalServerError"),
+      unavailable: replyError(503, "ServiceUnavailable"),
+      "no such table": replyError(400, "ResourceNotFoundException"),
+      "not valid": replyError(400, "ValidationException"),
+      "connection dropped": ({ res }) => res.socket?.destroy(),
+      "a 200 cut short": cutShort,
+      "a 200 not JSON": reply("<html>"),
+    };
+    for (const [name, failure] of Object.entries(failures)) {
+      for (const answers of [[failure], [failure, reply(ITEM)]]) {
+        const direct = await outcomeOfRead(answers, true);
+        const viaSdk = await outcomeOfRead(answers, false);
+        expect({ name, ...direct }).toEqual({ name, ...viaSdk });
+      }
+    }
+  });
+
+  it("signed at a time the server's clock disagrees with: the SDK corrects the clock, and later reads are signed right", async () => {
+    // The server's clock jumps an hour ahead after the warm-up; it refuses signatures more
+    // than five minutes off, and says its time in the Date header, as DynamoDB does.
+    const serverNow = () => Date.now() + 3_600_000;
+    const skewChecked = (r: Received) => {
+      const amzDate = String(r.req.headers["x-amz-date"]);
+      const signedAt = Date.parse(
+        `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
+      );
+      const date = { date: new Date(serverNow()).toUTCString() };
+      if (Math.abs(signedAt - serverNow()) > 300_000) replyError(400, "InvalidSignatureException", date)(r);
+      else {
+        r.res.writeHead(200, { "content-type": "application/x-amz-json-1.0", ...date });
+        r.res.end(ITEM);
+      }
+    };
+    const { client, received } = await warmClient([skewChecked]);
+    expect(await client.getItem(READ, undefined)).toBeDefined();
+    expect(received.map((r) => r.res.statusCode)).toEqual([400, 200]);
+    received.splice(0);
+    // Sent directly again, now signed at the server's time: accepted at once.
+    expect(await client.getItem(READ, undefined)).toBeDefined();
+    expect(received.map((r) => r.res.statusCode)).toEqual([200]);
+  });
+});
