@@ -62,7 +62,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         stages,
         rounds: 5,
         scanRounds: 3,
-        growthRounds: 3,
+        // The quick sizes scan in a few tenths of a second each: five rounds, so that one
+        // busy moment of the machine does not decide the median.
+        growthRounds: 5,
         unaryMs: 500,
         writesMs: 1_200,
         scanItems: 4_000,

@@ -23,7 +23,7 @@ import { cpuProfFlags, PROFILE_DIR, profileMarkdown, summariseProfiles } from ".
 import { type Figure, machine, markdownTable, met, RESULTS_DIR, versions, writeResults } from "./report.js";
 import { type RunningService, startService } from "./service.js";
 import { frameworkStage } from "./stages/framework.js";
-import { fillInventory, listPagesFigure, scanGrowth } from "./stages/growth.js";
+import { fillInventory, listPagesFigures, scanGrowth } from "./stages/growth.js";
 import { storePathStage } from "./stages/store-path.js";
 import { streamsStage } from "./stages/streams.js";
 import { writesStage } from "./stages/writes.js";
@@ -115,8 +115,8 @@ if (want.has("store") || want.has("writes") || want.has("streams") || want.has("
       const scansBySize = await scanGrowth(growth, bySize);
       figures.push(...scansBySize.figures);
       for (const service of bySize) await service.stop();
-      const pages = await listPagesFigure(growth);
-      figures.push(pages.figure);
+      const pages = await listPagesFigures(growth);
+      figures.push(...pages.figures);
       raw["growth"] = { scans: scansBySize.raw, listOrders: pages.raw };
     }
     if (want.has("writes")) {

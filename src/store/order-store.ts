@@ -95,7 +95,7 @@ export interface ListOrdersByStatusQuery {
 }
 
 /** The largest time a ULID carries (48 bits of ms). */
-const MAX_ULID_MS = 2 ** 48 - 1;
+export const MAX_ULID_MS = 2 ** 48 - 1;
 
 // ---- pure request builders -------------------------------------------------------------
 
