@@ -5,7 +5,7 @@
  * another RPC fails even when correctly signed. `k` is DynamoDB's LastEvaluatedKey in
  * AttributeValue form, so it round-trips any key type exactly.
  */
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, createSecretKey, timingSafeEqual } from "node:crypto";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { invalidPageToken as invalidToken } from "../domain/errors.js";
 
@@ -28,7 +28,11 @@ function queryDigest(query: QueryIdentity): string {
 }
 
 export function createPageTokenCodec(secret: Buffer): PageTokenCodec {
-  const sign = (payload: string) => createHmac("sha256", secret).update(payload).digest();
+  // The key imported once: createHmac imports raw key bytes on every call, and a token's
+  // encode or decode took about 45 µs that way here against 15 µs with the KeyObject (the
+  // same as for SigV4's HMACs, signing-hash.ts).
+  const key = createSecretKey(secret);
+  const sign = (payload: string) => createHmac("sha256", key).update(payload).digest();
   return {
     encode(query, lastEvaluatedKey) {
       if (lastEvaluatedKey === undefined) return "";
