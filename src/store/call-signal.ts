@@ -21,11 +21,16 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { addAbortListener } from "node:events";
+import type { Readable } from "node:stream";
 import type { HttpHandler, HttpRequest, HttpResponse } from "@smithy/core/protocols";
 import type { HttpHandlerOptions } from "@smithy/types";
 
-/** How a first attempt already made ended: its response, or the error sending it threw. */
-export type FirstAttempt = { response: HttpResponse } | { error: unknown };
+/**
+ * How a first attempt already made ended: its response, or the error sending it threw.
+ * `target` is its operation (the x-amz-target header): only a request for the same
+ * operation is answered with it, so any other request the SDK makes in the call is sent.
+ */
+export type FirstAttempt = { target: string } & ({ response: HttpResponse } | { error: unknown });
 
 interface CallScope {
   signal: AbortSignal | undefined;
@@ -45,18 +50,36 @@ export async function withCallSignal<T>(
   send: () => Promise<T>,
   firstAttempt?: FirstAttempt,
 ): Promise<T> {
-  const sent = callScope.run({ signal, firstAttempt }, send);
-  if (signal === undefined) return sent;
+  const scope: CallScope = { signal, firstAttempt };
+  const sent = callScope.run(scope, send);
+  try {
+    return await untilAborted(signal, sent);
+  } finally {
+    // A first attempt's answer the call never asked for (it failed before sending) is
+    // released once the call has ended, or its unread body would hold its connection.
+    if (firstAttempt !== undefined && "response" in firstAttempt) {
+      const release = () => {
+        if (scope.firstAttempt !== undefined)
+          (firstAttempt.response.body as Partial<Readable> | undefined)?.destroy?.();
+      };
+      sent.then(release, release);
+    }
+  }
+}
+
+/** `work`'s outcome, or an AbortError as soon as `signal` aborts (`work` is then left to end unobserved). */
+export async function untilAborted<T>(signal: AbortSignal | undefined, work: Promise<T>): Promise<T> {
+  if (signal === undefined) return work;
   let stopListening: Disposable | undefined;
   const aborted = new Promise<never>((_, reject) => {
     stopListening = addAbortListener(signal, () => reject(abortError(signal)));
   });
   try {
-    return await Promise.race([sent, aborted]);
+    return await Promise.race([work, aborted]);
   } finally {
     stopListening?.[Symbol.dispose]();
-    // Abandoned at an abort, the call still ends in a rejection: observed here.
-    sent.catch(() => undefined);
+    // Abandoned at an abort, the work still ends in a rejection: observed here.
+    work.catch(() => undefined);
   }
 }
 
@@ -67,7 +90,8 @@ export function abortError(signal: AbortSignal): Error {
 
 /**
  * An HTTP handler that aborts each request with the signal of the call that made it, and
- * answers a call's first request with the first attempt it was given.
+ * answers a call's first request for the operation of the first attempt it was given
+ * with that attempt.
  */
 export class SignalScopedHandler<Config extends object> implements HttpHandler<Config> {
   constructor(private readonly inner: HttpHandler<Config>) {}
@@ -75,7 +99,7 @@ export class SignalScopedHandler<Config extends object> implements HttpHandler<C
   async handle(request: HttpRequest, options: HttpHandlerOptions = {}): Promise<{ response: HttpResponse }> {
     const scope = callScope.getStore();
     const made = scope?.firstAttempt;
-    if (made !== undefined && scope !== undefined) {
+    if (made !== undefined && scope !== undefined && request.headers["x-amz-target"] === made.target) {
       scope.firstAttempt = undefined;
       if ("error" in made) throw made.error;
       return { response: made.response };

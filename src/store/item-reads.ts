@@ -11,18 +11,22 @@
  * What stays the SDK's: the first read of each table goes through it whole, and a small
  * middleware notes the request it built (endpoint, host, target, user agent) and the auth
  * scheme it chose; later reads send that request again with their own body, signed by the
- * client's own SigV4 signer with its clock-skew offset, through the client's own HTTP
- * handler. Only a 200 is finished here: any other answer, or a failure to send, is handed
- * to the SDK as its own first attempt's (call-signal.ts), so error typing, clock-skew
- * correction, Retry-After and retries with backoff are the SDK's, counted as if it had
- * sent that attempt. A success is recorded with the client's retry strategy, as the SDK's
- * retry middleware records one (it refills the retry quota that throttling drains).
+ * SDK's own SigV4 auth signer (AwsSdkSigV4Signer: the client's signer, its clock-skew
+ * offset, and the offset sampled again from each answer's Date header), through the
+ * client's own HTTP handler. Only a 200 is finished here: any other answer, or a failure
+ * to send, is handed to the SDK as its own first attempt's (call-signal.ts), so error
+ * typing, clock-skew correction, Retry-After and retries with backoff are the SDK's,
+ * counted as if it had sent that attempt. A success is recorded with the client's retry
+ * strategy, as the SDK's retry middleware records one (it refills the retry quota that
+ * throttling drains). One difference: the SDK's retries carry an invocation id
+ * (amz-sdk-invocation-id) of their own, not the first attempt's.
  *
  * A read inside a traced RPC goes through the SDK too, so that
  * @opentelemetry/instrumentation-aws-sdk records its DynamoDB span as for every other call.
  */
 import { randomUUID } from "node:crypto";
 import { type AttributeValue, type DynamoDBClient, GetItemCommand } from "@aws-sdk/client-dynamodb";
+import { AwsSdkSigV4Signer } from "@aws-sdk/core/httpAuthSchemes";
 import type { GetCommandInput } from "@aws-sdk/lib-dynamodb";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { trace } from "@opentelemetry/api";
@@ -30,7 +34,7 @@ import { type HttpHandler, HttpRequest, type HttpResponse } from "@smithy/core/p
 import { INVOCATION_ID_HEADER, REQUEST_HEADER } from "@smithy/core/retry";
 import { fromBase64 } from "@smithy/core/serde";
 import type { AuthScheme, HttpHandlerOptions } from "@smithy/types";
-import { abortError, type FirstAttempt, withCallSignal } from "./call-signal.js";
+import { abortError, type FirstAttempt, untilAborted, withCallSignal } from "./call-signal.js";
 
 /** Every number read back as a NumberValue string: exact for money and int64. */
 export const ITEM_UNMARSHALL_OPTIONS = Object.freeze({ wrapNumbers: true });
@@ -43,10 +47,18 @@ interface ReadRoute {
   port: number | undefined;
   path: string;
   headers: Record<string, string>;
-  authScheme: AuthScheme | undefined;
+  /** What AwsSdkSigV4Signer reads of the SDK's call context: the endpoint's auth scheme. */
+  context: { endpointV2: { properties: { authSchemes: AuthScheme[] } } };
 }
 
-/** Headers set per request (length, signature, retry bookkeeping, Lambda's trace id): never copied. */
+/** The SDK's SigV4 signer for a whole request; it keeps no state of its own. */
+const SIGV4 = new AwsSdkSigV4Signer();
+
+/**
+ * Headers set per request (length, signature, retry bookkeeping, and the trace headers the
+ * SDK takes from a Lambda invocation): never copied. (Outside Lambda, where this service
+ * runs, the SDK sets no trace header.)
+ */
 const PER_REQUEST_HEADERS = new Set([
   "content-length",
   "authorization",
@@ -56,7 +68,13 @@ const PER_REQUEST_HEADERS = new Set([
   INVOCATION_ID_HEADER,
   REQUEST_HEADER,
   "x-amzn-trace-id",
+  "traceparent",
+  "tracestate",
+  "baggage",
 ]);
+
+/** AwsSdkSigV4Signer.sign's identity argument, which it does not read. */
+const NO_IDENTITY = { accessKeyId: "", secretAccessKey: "" };
 
 /** Tables are the service's own: a handful. The bound only keeps a stray name from growing the map. */
 const MAX_ROUTES = 32;
@@ -93,7 +111,6 @@ export class ItemReads {
     if (signal?.aborted) throw abortError(signal);
     const body = JSON.stringify({ ...rest, Key: key });
     const { config } = this.client;
-    const signer = await config.signer(route.authScheme);
     const request = new HttpRequest({
       method: "POST",
       protocol: route.protocol,
@@ -108,27 +125,33 @@ export class ItemReads {
       },
       body,
     });
-    // The SDK's signing date: corrected by the offset its signer learnt from the server's clock.
-    const signed = await signer.sign(request, { signingDate: new Date(Date.now() + config.systemClockOffset) });
+    // As the SDK's signing step calls it; the identity argument is unused (the client's
+    // signer asks the credentials provider itself). A credentials refresh can take a
+    // while: an abort ends the wait, as it would on the SDK's path.
+    const signing = { config, context: route.context };
+    const signed = await untilAborted(signal, SIGV4.sign(request, NO_IDENTITY, signing));
     const options: HttpHandlerOptions = signal === undefined ? {} : { abortSignal: signal };
+    const target = String(route.headers["x-amz-target"]);
     let response: HttpResponse;
     try {
       ({ response } = await this.http.handle(signed as HttpRequest, options));
     } catch (error) {
       if (signal?.aborted) throw abortError(signal);
-      return this.#viaSdk(rest, key, signal, { error });
+      return this.#viaSdk(rest, key, signal, { target, error });
     }
-    if (response.statusCode !== 200) return this.#viaSdk(rest, key, signal, { response });
+    if (response.statusCode !== 200) return this.#viaSdk(rest, key, signal, { target, response });
     let item: Record<string, AttributeValue> | undefined;
     try {
       const text = Buffer.from(await config.streamCollector(response.body)).toString("utf8");
-      item = (JSON.parse(text) as { Item?: Record<string, AttributeValue> }).Item;
+      // An empty body is no item, as the SDK's deserializer reads it.
+      item = text === "" ? undefined : (JSON.parse(text) as { Item?: Record<string, AttributeValue> }).Item;
       if (item !== undefined && text.includes('"B')) decodeBinary(item);
     } catch (error) {
       // A body cut short (or not JSON) is that attempt's failure: the SDK decides on a retry.
       if (signal?.aborted) throw abortError(signal);
-      return this.#viaSdk(rest, key, signal, { error });
+      return this.#viaSdk(rest, key, signal, { target, error });
     }
+    SIGV4.successHandler(response, signing);
     const strategy = await config.retryStrategy();
     if ("acquireInitialRetryToken" in strategy) strategy.recordSuccess(await strategy.acquireInitialRetryToken(""));
     return { item: item === undefined ? undefined : unmarshall(item, ITEM_UNMARSHALL_OPTIONS), attempts: 1 };
@@ -179,7 +202,7 @@ function noteRoutes(client: DynamoDBClient, routes: Map<string, ReadRoute>): voi
           headers: Object.fromEntries(
             Object.entries(headers).filter(([name]) => !PER_REQUEST_HEADERS.has(name.toLowerCase())),
           ),
-          authScheme: scheme,
+          context: { endpointV2: { properties: { authSchemes: scheme === undefined ? [] : [scheme] } } },
         });
       }
       return next(args);

@@ -96,7 +96,9 @@ describe("a directly sent first attempt that fails is the SDK's first attempt", 
     expect(operations).toEqual([expect.objectContaining({ outcome: "OK", attempts: 2 })]);
   });
 
-  it("every failure ends as it does when the SDK sends the first attempt itself", { timeout: 60_000 }, async () => {
+  it("every failure (and an empty 200) ends as it does when the SDK sends the first attempt itself", {
+    timeout: 60_000,
+  }, async () => {
     const cutShort = ({ res }: Received) => {
       res.writeHead(200, { "content-type": "application/x-amz-json-1.0", "content-length": "500" });
       res.write(ITEM.slice(0, 10), () => res.socket?.destroy());
@@ -111,6 +113,7 @@ describe("a directly sent first attempt that fails is the SDK's first attempt", 
       "connection dropped": ({ res }) => res.socket?.destroy(),
       "a 200 cut short": cutShort,
       "a 200 not JSON": reply("<html>"),
+      "a 200 with no body": reply(""),
     };
     for (const [name, failure] of Object.entries(failures)) {
       for (const answers of [[failure], [failure, reply(ITEM)]]) {
@@ -122,22 +125,9 @@ describe("a directly sent first attempt that fails is the SDK's first attempt", 
   });
 
   it("signed at a time the server's clock disagrees with: the SDK corrects the clock, and later reads are signed right", async () => {
-    // The server's clock jumps an hour ahead after the warm-up; it refuses signatures more
-    // than five minutes off, and says its time in the Date header, as DynamoDB does.
-    const serverNow = () => Date.now() + 3_600_000;
-    const skewChecked = (r: Received) => {
-      const amzDate = String(r.req.headers["x-amz-date"]);
-      const signedAt = Date.parse(
-        `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
-      );
-      const date = { date: new Date(serverNow()).toUTCString() };
-      if (Math.abs(signedAt - serverNow()) > 300_000) replyError(400, "InvalidSignatureException", date)(r);
-      else {
-        r.res.writeHead(200, { "content-type": "application/x-amz-json-1.0", ...date });
-        r.res.end(ITEM);
-      }
-    };
-    const { client, received } = await warmClient([skewChecked]);
+    // The server's clock jumps an hour ahead after the warm-up.
+    const server = skewCheckingServer(3_600_000);
+    const { client, received } = await warmClient([server.answer]);
     expect(await client.getItem(READ, undefined)).toBeDefined();
     expect(received.map((r) => r.res.statusCode)).toEqual([400, 200]);
     received.splice(0);
@@ -146,3 +136,42 @@ describe("a directly sent first attempt that fails is the SDK's first attempt", 
     expect(received.map((r) => r.res.statusCode)).toEqual([200]);
   });
 });
+
+describe("a direct read that succeeds", () => {
+  it("samples the server's clock from its Date header, as the SDK does after each success", async () => {
+    // The server's clock drifts four minutes ahead (still within the five it accepts), then
+    // four more: only a client that took the first four from the answers it got signs the
+    // next read within five minutes of the server.
+    const server = skewCheckingServer(0);
+    const { client, received } = await warmClient([server.answer]);
+    server.aheadMs = 240_000;
+    expect(await client.getItem(READ, undefined)).toBeDefined();
+    server.aheadMs = 480_000;
+    expect(await client.getItem(READ, undefined)).toBeDefined();
+    expect(received.map((r) => r.res.statusCode)).toEqual([200, 200]);
+  });
+});
+
+/**
+ * A server whose clock runs `aheadMs` ahead of ours: it refuses signatures more than five
+ * minutes off its time, and says its time in the Date header, as DynamoDB does.
+ */
+function skewCheckingServer(aheadMs: number) {
+  const server = {
+    aheadMs,
+    answer: (r: Received) => {
+      const serverNow = Date.now() + server.aheadMs;
+      const amzDate = String(r.req.headers["x-amz-date"]);
+      const signedAt = Date.parse(
+        `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
+      );
+      const date = { date: new Date(serverNow).toUTCString() };
+      if (Math.abs(signedAt - serverNow) > 300_000) replyError(400, "InvalidSignatureException", date)(r);
+      else {
+        r.res.writeHead(200, { "content-type": "application/x-amz-json-1.0", ...date });
+        r.res.end(ITEM);
+      }
+    },
+  };
+  return server;
+}

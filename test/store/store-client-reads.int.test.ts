@@ -30,6 +30,13 @@ const leaf = fc.oneof(
   fc.constant(null),
   fc.uint8Array({ minLength: 1, maxLength: 16 }),
   fc.uniqueArray(fc.string({ minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 4 }).map((a) => new Set(a)),
+  fc
+    .uniqueArray(fc.uint8Array({ minLength: 1, maxLength: 4 }), {
+      minLength: 1,
+      maxLength: 3,
+      comparator: (a, b) => Buffer.compare(a, b) === 0,
+    })
+    .map((a) => new Set(a)),
 );
 const value = fc.letrec((tie) => ({
   value: fc.oneof({ depthSize: "small" }, leaf, tie("list"), tie("map")),
