@@ -21,9 +21,9 @@ import { type Order, type OrderLine, orderTotal } from "../src/domain/orders.js"
 import { transferWrites } from "../src/store/account-store.js";
 import { readMoney, type Stored } from "../src/store/attributes.js";
 import { idempotencyRecordPut } from "../src/store/idempotency.js";
-import { orderIdRange, orderIdTime, timeOrderedId } from "../src/store/ids.js";
+import { orderIdTime, timeOrderedId } from "../src/store/ids.js";
 import { orderToStored } from "../src/store/order-mapping.js";
-import { MAX_ULID_MS, takeStockUpdate } from "../src/store/order-store.js";
+import { listOrdersRead, takeStockUpdate } from "../src/store/order-store.js";
 import type { DynamoKey } from "../src/store/page-token.js";
 import { queryPageRequest } from "../src/store/query-page.js";
 import type { TableNames } from "../src/store/tables.js";
@@ -56,7 +56,8 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /**
  * ListOrders' Query for every order of a customer, oldest first (what a ListOrders with no
- * filter reads): `limit` items from `startKey`; the key to read on from.
+ * filter reads, built by the service's own listOrdersRead): `limit` items from
+ * `startKey`; the key to read on from.
  */
 export async function listOrdersQuery(
   doc: DirectClient,
@@ -65,22 +66,16 @@ export async function listOrdersQuery(
   limit: number,
   startKey?: DynamoKey,
 ): Promise<DynamoKey | undefined> {
-  const ids = orderIdRange(0, MAX_ULID_MS);
-  const request = queryPageRequest(
-    {
-      table,
-      pageKey: ["customer_id", "order_id"],
-      keyCondition: "customer_id = :customer AND order_id BETWEEN :low AND :high",
-      values: { ":customer": customerId, ":low": ids.low, ":high": ids.high },
-      forward: true,
-      pageSize: limit,
-      query: { op: "ListOrders" },
-      pageToken: "",
-    },
-    limit,
-    startKey,
-  );
-  const out = await doc.send(new QueryCommand(request));
+  const read = listOrdersRead(table, {
+    customerId,
+    status: undefined,
+    created: { fromMs: undefined, toMs: undefined },
+    newestFirst: false,
+    pageSize: limit,
+    pageToken: "",
+  });
+  if (read === undefined) throw new Error("ListOrders' read of all time is empty");
+  const out = await doc.send(new QueryCommand(queryPageRequest(read, limit, startKey)));
   if ((out.Items?.length ?? 0) !== limit) throw new Error(`a Query of ${out.Items?.length} orders, not ${limit}`);
   return out.LastEvaluatedKey as DynamoKey | undefined;
 }

@@ -95,7 +95,7 @@ export interface ListOrdersByStatusQuery {
 }
 
 /** The largest time a ULID carries (48 bits of ms). */
-export const MAX_ULID_MS = 2 ** 48 - 1;
+const MAX_ULID_MS = 2 ** 48 - 1;
 
 // ---- pure request builders -------------------------------------------------------------
 
@@ -210,6 +210,37 @@ export function refundIdOf(orderId: string): string {
 // ---- the store --------------------------------------------------------------------------
 
 export type OrderStore = ReturnType<typeof createOrderStore>;
+
+/** What every list token is also bound to: the table and the direction. */
+const tokenScope = (table: string, q: { newestFirst: boolean }) => ({ table, newestFirst: q.newestFirst });
+
+/**
+ * ListOrders' read: a customer's orders by order id (= creation time) within the query's
+ * bounds, the status filter (which may make a page short) applied by DynamoDB; undefined
+ * when the bounds hold no time at all. Pure, so the bench's direct Query is this one too.
+ */
+export function listOrdersRead(table: string, q: ListOrdersQuery): QueryPageParams | undefined {
+  const fromMs = Math.max(0, q.created.fromMs ?? 0);
+  const toMs = Math.min(MAX_ULID_MS, q.created.toMs ?? MAX_ULID_MS);
+  if (fromMs > toMs) return undefined;
+  const ids = orderIdRange(fromMs, toMs);
+  return {
+    table,
+    pageKey: ["customer_id", "order_id"],
+    keyCondition: "customer_id = :customer AND order_id BETWEEN :low AND :high",
+    values: {
+      ":customer": q.customerId,
+      ":low": ids.low,
+      ":high": ids.high,
+      ...(q.status ? { ":status": q.status } : {}),
+    },
+    ...(q.status ? { filter: "#status = :status", names: { "#status": "status" } } : {}),
+    forward: !q.newestFirst,
+    pageSize: q.pageSize,
+    pageToken: q.pageToken,
+    query: { op: "ListOrders", customer: q.customerId, status: q.status, fromMs, toMs, ...tokenScope(table, q) },
+  };
+}
 
 export function createOrderStore(options: OrderStoreOptions) {
   const { client, tables, idempotency, pageTokens } = options;
@@ -386,9 +417,6 @@ export function createOrderStore(options: OrderStoreOptions) {
     return { items: page.items.map(orderFromStored), nextPageToken: page.nextPageToken };
   }
 
-  /** What every list token is also bound to: the table and the direction. */
-  const tokenScope = (q: { newestFirst: boolean }) => ({ table: tables.orders, newestFirst: q.newestFirst });
-
   async function readRefund(orderId: string, signal: AbortSignal | undefined): Promise<Refund | undefined> {
     const stored = await getItem(client, { table: tables.refunds, key: { refund_id: refundIdOf(orderId) } }, signal);
     return stored === undefined ? undefined : refundFromStored(stored);
@@ -493,29 +521,8 @@ export function createOrderStore(options: OrderStoreOptions) {
 
     /** A customer's orders by order id (= creation time); the status filter may make a page short. */
     async listOrders(q: ListOrdersQuery, signal?: AbortSignal): Promise<Page<Order>> {
-      const fromMs = Math.max(0, q.created.fromMs ?? 0);
-      const toMs = Math.min(MAX_ULID_MS, q.created.toMs ?? MAX_ULID_MS);
-      if (fromMs > toMs) return { items: [], nextPageToken: "" };
-      const ids = orderIdRange(fromMs, toMs);
-      return ordersPage(
-        {
-          table: tables.orders,
-          pageKey: ["customer_id", "order_id"],
-          keyCondition: "customer_id = :customer AND order_id BETWEEN :low AND :high",
-          values: {
-            ":customer": q.customerId,
-            ":low": ids.low,
-            ":high": ids.high,
-            ...(q.status ? { ":status": q.status } : {}),
-          },
-          ...(q.status ? { filter: "#status = :status", names: { "#status": "status" } } : {}),
-          forward: !q.newestFirst,
-          pageSize: q.pageSize,
-          pageToken: q.pageToken,
-          query: { op: "ListOrders", customer: q.customerId, status: q.status, fromMs, toMs, ...tokenScope(q) },
-        },
-        signal,
-      );
+      const read = listOrdersRead(tables.orders, q);
+      return read === undefined ? { items: [], nextPageToken: "" } : ordersPage(read, signal);
     },
 
     /** Orders in one status by creation time, from the StatusIndex GSI (eventually consistent). */
@@ -534,7 +541,7 @@ export function createOrderStore(options: OrderStoreOptions) {
           forward: !q.newestFirst,
           pageSize: q.pageSize,
           pageToken: q.pageToken,
-          query: { op: "ListOrdersByStatus", status: q.status, fromMs, toMs, ...tokenScope(q) },
+          query: { op: "ListOrdersByStatus", status: q.status, fromMs, toMs, ...tokenScope(tables.orders, q) },
         },
         signal,
       );
