@@ -5,20 +5,20 @@
  * maxAttempts. A recording endpoint stands in for DynamoDB and answers as a test says.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { createStoreClient, type StoreOperationEvent } from "../../src/store/dynamo.js";
+import type { StoreOperationEvent } from "../../src/store/dynamo.js";
 import {
   closeRecordingEndpoints,
+  exceptWarmUp,
   type Received,
   recordingEndpoint,
   reply,
   replyError,
+  signedAt,
+  storeClientFor,
+  warmUp,
 } from "../support/recording-endpoint.js";
 
-const clients: { destroy(): void }[] = [];
-afterEach(() => {
-  for (const client of clients.splice(0)) client.destroy();
-  closeRecordingEndpoints();
-});
+afterEach(closeRecordingEndpoints);
 
 const ITEM = JSON.stringify({ Item: { sku: { S: "a" }, n: { N: "7" } } });
 const READ = { TableName: "Inventory", Key: { sku: "a" }, ConsistentRead: true };
@@ -29,25 +29,13 @@ const READ = { TableName: "Inventory", Key: { sku: "a" }, ConsistentRead: true }
  * next read's first attempt is sent directly; the requests and operations after it.
  */
 async function clientAnswering(answers: ((r: Received) => void)[], { warm = true, maxAttempts = 3 } = {}) {
-  let warmedUp = !warm;
-  const { endpoint, received } = await recordingEndpoint((r) => {
-    if (!warmedUp) return reply("{}")(r);
-    const answer = answers[Math.min(received.length - 1, answers.length - 1)];
-    answer?.(r);
-  });
+  const { endpoint, received } = await recordingEndpoint(
+    exceptWarmUp((r) => answers[Math.min(received.length - 1, answers.length - 1)]?.(r)),
+  );
   const operations: StoreOperationEvent[] = [];
-  const client = createStoreClient({
-    endpoint,
-    region: "eu-west-1",
-    credentials: "local",
-    maxAttempts,
-    onOperation: (event) => operations.push(event),
-  });
-  clients.push(client);
+  const client = storeClientFor(endpoint, { maxAttempts, onOperation: (event) => operations.push(event) });
   if (warm) {
-    await client.getItem({ TableName: "Inventory", Key: { sku: "warm-up" } }, undefined);
-    warmedUp = true;
-    received.splice(0);
+    await warmUp(client, received);
     operations.splice(0);
   }
   return { client, received, operations };
@@ -161,12 +149,9 @@ function skewCheckingServer(aheadMs: number) {
     aheadMs,
     answer: (r: Received) => {
       const serverNow = Date.now() + server.aheadMs;
-      const amzDate = String(r.req.headers["x-amz-date"]);
-      const signedAt = Date.parse(
-        `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
-      );
       const date = { date: new Date(serverNow).toUTCString() };
-      if (Math.abs(signedAt - serverNow) > 300_000) replyError(400, "InvalidSignatureException", date)(r);
+      if (Math.abs(signedAt(r.req.headers) - serverNow) > 300_000)
+        replyError(400, "InvalidSignatureException", date)(r);
       else {
         r.res.writeHead(200, { "content-type": "application/x-amz-json-1.0", ...date });
         r.res.end(ITEM);

@@ -10,29 +10,24 @@ import { Sha256 } from "@smithy/core/checksum";
 import { HttpRequest } from "@smithy/core/protocols";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { afterEach, describe, expect, it } from "vitest";
-import { createStoreClient, type StoreClient } from "../../src/store/dynamo.js";
 import {
   closeRecordingEndpoints,
+  exceptWarmUp,
   type Received,
   recordingEndpoint,
   reply,
   replyError,
+  signedAt,
+  storeClientFor,
+  warmUp,
 } from "../support/recording-endpoint.js";
 
-const open: { close(): void }[] = [];
-afterEach(() => {
-  for (const thing of open.splice(0)) thing.close();
-  closeRecordingEndpoints();
-});
+afterEach(closeRecordingEndpoints);
 
 /** The keys a store client signs with when told its endpoint is a local engine. */
 const LOCAL_KEYS = { accessKeyId: "local", secretAccessKey: "local" };
 
-function storeClient(endpoint: string): StoreClient {
-  const client = createStoreClient({ endpoint, region: "eu-west-1", credentials: "local", maxAttempts: 1 });
-  open.push({ close: () => client.destroy() });
-  return client;
-}
+const storeClient = (endpoint: string) => storeClientFor(endpoint, { maxAttempts: 1 });
 
 /**
  * The request as AWS would check it: signed again by the SDK's stock signer and hash,
@@ -42,10 +37,7 @@ async function expectedAuthorization(r: Received) {
   const authorization = String(r.req.headers["authorization"]);
   const signedHeaders = /SignedHeaders=([^,]+)/.exec(authorization)?.[1]?.split(";") ?? [];
   const headers = Object.fromEntries(signedHeaders.map((name) => [name, String(r.req.headers[name])]));
-  const amzDate = String(r.req.headers["x-amz-date"]);
-  const signingDate = new Date(
-    `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
-  );
+  const signingDate = new Date(signedAt(r.req.headers));
   const request = new HttpRequest({
     method: r.req.method ?? "POST",
     protocol: "http:",
@@ -124,20 +116,11 @@ const readKinds = [
   { kind: "a later read (sent directly)", warm: true },
 ];
 
-/** A store client, after one answered read of Inventory when `warm`; that read is not left in `received`. */
+/** A store client, warmed up (see warmUp) when `warm`. */
 async function clientFor(endpoint: string, received: Received[], warm: boolean, maxAttempts = 1) {
-  const client = createStoreClient({ endpoint, region: "eu-west-1", credentials: "local", maxAttempts });
-  open.push({ close: () => client.destroy() });
-  if (warm) {
-    await client.getItem({ TableName: "Inventory", Key: { sku: "warm-up" } }, undefined);
-    received.splice(0);
-  }
+  const client = storeClientFor(endpoint, { maxAttempts });
+  if (warm) await warmUp(client, received);
   return client;
-}
-
-/** Answers the warm-up read with no item, and leaves every other request to `answer`. */
-function exceptWarmUp(answer: (r: Received) => void) {
-  return (r: Received) => (r.body.includes('"warm-up"') ? reply("{}")(r) : answer(r));
 }
 
 describe.each(readKinds)("the abort signal of $kind", ({ warm }) => {

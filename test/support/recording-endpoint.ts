@@ -1,9 +1,11 @@
 /**
  * A stand-in DynamoDB endpoint for tests of what a StoreClient sends: an HTTP server that
- * records every request, and lets the test decide whether (and how) to answer each.
+ * records every request, and lets the test decide whether (and how) to answer each; and
+ * store clients for it.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { createStoreClient, type StoreClient, type StoreClientOptions } from "../../src/store/dynamo.js";
 
 export interface Received {
   req: IncomingMessage;
@@ -13,11 +15,42 @@ export interface Received {
   closed: Promise<void>;
 }
 
-const servers: { close(): void }[] = [];
+/** Endpoints and the store clients made for them, closed by closeRecordingEndpoints. */
+const toClose: { close(): void }[] = [];
 
-/** Closes every endpoint opened so far (for afterEach). */
+/** Closes every endpoint opened so far, and destroys the store clients made for them (for afterEach). */
 export function closeRecordingEndpoints(): void {
-  for (const server of servers.splice(0)) server.close();
+  for (const thing of toClose.splice(0)) thing.close();
+}
+
+/** A store client for `endpoint`, with a local engine's fixed keys, in eu-west-1; destroyed by closeRecordingEndpoints. */
+export function storeClientFor(endpoint: string, options: Partial<StoreClientOptions> = {}): StoreClient {
+  const client = createStoreClient({ endpoint, region: "eu-west-1", credentials: "local", ...options });
+  toClose.push({ close: () => client.destroy() });
+  return client;
+}
+
+/**
+ * Reads Inventory once, so that the client's later reads of it are sent directly
+ * (item-reads.ts; the first read of a table goes through the SDK), and leaves that read
+ * out of `received`. The endpoint must answer it: see `exceptWarmUp`.
+ */
+export async function warmUp(client: StoreClient, received: Received[]): Promise<void> {
+  await client.getItem({ TableName: "Inventory", Key: { sku: "warm-up" } }, undefined);
+  received.splice(0);
+}
+
+/** Answers the warm-up read with no item, and leaves every other request to `answer`. */
+export function exceptWarmUp(answer: (r: Received) => void) {
+  return (r: Received) => (r.body.includes('"warm-up"') ? reply("{}")(r) : answer(r));
+}
+
+/** When a request was signed: its x-amz-date (20261124T104500Z), in ms. */
+export function signedAt(headers: IncomingHttpHeaders): number {
+  const d = String(headers["x-amz-date"]);
+  return Date.parse(
+    `${d.slice(0, 4)}-${d.slice(4, 6)}-${d.slice(6, 8)}T${d.slice(9, 11)}:${d.slice(11, 13)}:${d.slice(13, 15)}Z`,
+  );
 }
 
 /** An endpoint that records every request; `answer` decides whether (and how) to reply. */
@@ -37,7 +70,7 @@ export async function recordingEndpoint(answer: (r: Received) => void = reply("{
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  servers.push({
+  toClose.push({
     close: () => {
       server.closeAllConnections();
       server.close();
