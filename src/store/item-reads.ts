@@ -10,15 +10,15 @@
  *
  * What stays the SDK's: the first read of each table goes through it whole, and a small
  * middleware notes the request it built (endpoint, host, target, user agent) and the auth
- * scheme it chose; later reads send that request again with their own body, signed by the
- * SDK's own SigV4 auth signer (AwsSdkSigV4Signer: the client's signer, its clock-skew
- * offset, and the offset sampled again from each answer's Date header), through the
- * client's own HTTP handler. Only a 200 is finished here: any other answer, or a failure
- * to send, is handed to the SDK as its own first attempt's (call-signal.ts), so error
- * typing, clock-skew correction, Retry-After and retries with backoff are the SDK's,
- * counted as if it had sent that attempt. A success is recorded with the client's retry
- * strategy, as the SDK's retry middleware records one (it refills the retry quota that
- * throttling drains). One difference: the SDK's retries carry an invocation id
+ * scheme it chose; later reads send that request again with their own body, signed as the
+ * client's own signer signs (read-signer.ts: the client's credentials, its clock-skew
+ * offset, and the offset sampled again from each answer's Date header by the SDK's
+ * AwsSdkSigV4Signer), through the client's own HTTP handler. Only a 200 is finished
+ * here: any other answer, or a failure to send, is handed to the SDK as its own first
+ * attempt's (call-signal.ts), so error typing, clock-skew correction, Retry-After and
+ * retries with backoff are the SDK's, counted as if it had sent that attempt. A success
+ * is recorded with the client's retry strategy, as the SDK's retry middleware records one
+ * (it refills the retry quota that throttling drains). One difference: the SDK's retries carry an invocation id
  * (amz-sdk-invocation-id) of their own, not the first attempt's.
  *
  * A read inside a traced RPC goes through the SDK too, so that
@@ -33,8 +33,10 @@ import { trace } from "@opentelemetry/api";
 import { type HttpHandler, HttpRequest, type HttpResponse } from "@smithy/core/protocols";
 import { INVOCATION_ID_HEADER, REQUEST_HEADER } from "@smithy/core/retry";
 import { fromBase64 } from "@smithy/core/serde";
+import { GENERATED_HEADERS } from "@smithy/signature-v4";
 import type { AuthScheme, HttpHandlerOptions } from "@smithy/types";
 import { abortError, type FirstAttempt, untilAborted, withCallSignal } from "./call-signal.js";
+import { signRead } from "./read-signer.js";
 
 /** Every number read back as a NumberValue string: exact for money and int64. */
 export const ITEM_UNMARSHALL_OPTIONS = Object.freeze({ wrapNumbers: true });
@@ -47,22 +49,21 @@ interface ReadRoute {
   port: number | undefined;
   path: string;
   headers: Record<string, string>;
-  /** What AwsSdkSigV4Signer reads of the SDK's call context: the endpoint's auth scheme. */
-  context: { endpointV2: { properties: { authSchemes: AuthScheme[] } } };
+  /** The endpoint's SigV4 auth scheme (signing region and name), if it names one. */
+  authScheme: AuthScheme | undefined;
 }
 
-/** The SDK's SigV4 signer for a whole request; it keeps no state of its own. */
+/** For its successHandler: the SDK's clock-offset sampling from an answer's Date header. */
 const SIGV4 = new AwsSdkSigV4Signer();
 
 /**
- * Headers set per request (length, signature, retry bookkeeping, and the trace headers the
- * SDK takes from a Lambda invocation): never copied. (Outside Lambda, where this service
- * runs, the SDK sets no trace header.)
+ * Headers set per request (length, date, signature, retry bookkeeping, and the trace
+ * headers the SDK takes from a Lambda invocation): never copied. (Outside Lambda, where
+ * this service runs, the SDK sets no trace header.)
  */
 const PER_REQUEST_HEADERS = new Set([
   "content-length",
-  "authorization",
-  "x-amz-date",
+  ...GENERATED_HEADERS,
   "x-amz-security-token",
   "x-amz-content-sha256",
   INVOCATION_ID_HEADER,
@@ -72,9 +73,6 @@ const PER_REQUEST_HEADERS = new Set([
   "tracestate",
   "baggage",
 ]);
-
-/** AwsSdkSigV4Signer.sign's identity argument, which it does not read. */
-const NO_IDENTITY = { accessKeyId: "", secretAccessKey: "" };
 
 /** Tables are the service's own: a handful. The bound only keeps a stray name from growing the map. */
 const MAX_ROUTES = 32;
@@ -125,16 +123,14 @@ export class ItemReads {
       },
       body,
     });
-    // As the SDK's signing step calls it; the identity argument is unused (the client's
-    // signer asks the credentials provider itself). A credentials refresh can take a
-    // while: an abort ends the wait, as it would on the SDK's path.
-    const signing = { config, context: route.context };
-    const signed = await untilAborted(signal, SIGV4.sign(request, NO_IDENTITY, signing));
+    // Signed as the client's signer would sign it (read-signer.ts). A credentials refresh
+    // can take a while: an abort ends the wait, as it would on the SDK's path.
+    await untilAborted(signal, signRead(request as HttpRequest & { body: string }, config, route.authScheme));
     const options: HttpHandlerOptions = signal === undefined ? {} : { abortSignal: signal };
     const target = String(route.headers["x-amz-target"]);
     let response: HttpResponse;
     try {
-      ({ response } = await this.http.handle(signed as HttpRequest, options));
+      ({ response } = await this.http.handle(request, options));
     } catch (error) {
       if (signal?.aborted) throw abortError(signal);
       return this.#viaSdk(rest, key, signal, { target, error });
@@ -151,7 +147,7 @@ export class ItemReads {
       if (signal?.aborted) throw abortError(signal);
       return this.#viaSdk(rest, key, signal, { target, error });
     }
-    SIGV4.successHandler(response, signing);
+    SIGV4.successHandler(response, { config });
     const strategy = await config.retryStrategy();
     if ("acquireInitialRetryToken" in strategy) strategy.recordSuccess(await strategy.acquireInitialRetryToken(""));
     return { item: item === undefined ? undefined : unmarshall(item, ITEM_UNMARSHALL_OPTIONS), attempts: 1 };
@@ -202,7 +198,7 @@ function noteRoutes(client: DynamoDBClient, routes: Map<string, ReadRoute>): voi
           headers: Object.fromEntries(
             Object.entries(headers).filter(([name]) => !PER_REQUEST_HEADERS.has(name.toLowerCase())),
           ),
-          context: { endpointV2: { properties: { authSchemes: scheme === undefined ? [] : [scheme] } } },
+          authScheme: scheme,
         });
       }
       return next(args);

@@ -1,0 +1,159 @@
+/**
+ * signRead makes the signature the SDK's own signer makes: the same headers, Authorization
+ * included, as AwsSdkSigV4Signer over a client signer (request-signer.ts) with the SDK's
+ * stock SHA-256, for any request, credentials, clock offset, time and scope.
+ */
+import { AwsSdkSigV4Signer } from "@aws-sdk/core/httpAuthSchemes";
+import { Sha256 } from "@smithy/core/checksum";
+import { HttpRequest } from "@smithy/core/protocols";
+import type { AuthScheme, AwsCredentialIdentity } from "@smithy/types";
+import fc from "fast-check";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { type ReadSigningConfig, signRead } from "../../src/store/read-signer.js";
+import { signerBuiltOnce } from "../../src/store/request-signer.js";
+
+const SDK_SIGNER = new AwsSdkSigV4Signer();
+
+/** What the service's clients send, some headers SigV4 leaves unsigned, and any others. */
+const headerName = fc.oneof(
+  fc.constantFrom(
+    "host",
+    "content-type",
+    "x-amz-target",
+    "user-agent",
+    "amz-sdk-invocation-id",
+    "amz-sdk-request",
+    "content-length",
+    "X-Amz-Date",
+    "date",
+    "Authorization",
+    "x-amz-content-sha256",
+    "proxy-authorization",
+    "sec-fetch-mode",
+    "x-amzn-trace-id",
+    "Expect",
+  ),
+  fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,20}$/),
+);
+const headerValue = fc.oneof(fc.string(), fc.stringMatching(/^[ \t]*[a-z0-9=;/. \t]{0,30}[ \t]*$/));
+const scheme = fc.option(
+  fc.record(
+    {
+      name: fc.constant("sigv4"),
+      signingName: fc.constantFrom("dynamodb", "other"),
+      signingRegion: fc.constantFrom("eu-west-1", "us-east-2"),
+      properties: fc.constant({}),
+    },
+    { requiredKeys: ["name", "properties"] },
+  ),
+  { nil: undefined },
+);
+const credentials = fc.record(
+  {
+    accessKeyId: fc.stringMatching(/^[A-Z0-9]{4,20}$/),
+    secretAccessKey: fc.string({ minLength: 1, maxLength: 40 }),
+    sessionToken: fc.string({ maxLength: 40 }),
+  },
+  { requiredKeys: ["accessKeyId", "secretAccessKey"] },
+);
+/** 2020–2030, and clock offsets up to two days either way: signing days and scopes change. */
+const instant = fc.integer({ min: Date.UTC(2020, 0, 1), max: Date.UTC(2030, 0, 1) });
+const offset = fc.integer({ min: -2 * 86_400_000, max: 2 * 86_400_000 });
+
+function request(headers: Record<string, string>, body: string): HttpRequest & { body: string } {
+  return new HttpRequest({
+    method: "POST",
+    protocol: "https:",
+    hostname: "dynamodb.eu-west-1.amazonaws.com",
+    path: "/",
+    headers: { ...headers },
+    body,
+  }) as HttpRequest & { body: string };
+}
+
+/** A client's configuration as signing reads it: the service's own signer setting, stock SHA-256. */
+type SdkConfig = ReadSigningConfig & { sha256: typeof Sha256; signer: ReturnType<typeof signerBuiltOnce> };
+
+function clientConfig(identity: () => AwsCredentialIdentity, clockOffset: number): SdkConfig {
+  const config: SdkConfig = {
+    credentials: async () => identity(),
+    region: async () => "eu-central-1",
+    systemClockOffset: clockOffset,
+    sha256: Sha256,
+    signer: signerBuiltOnce(() => config),
+  };
+  return config;
+}
+
+async function sdkSigned(
+  req: HttpRequest,
+  config: SdkConfig,
+  authScheme: AuthScheme | undefined,
+): Promise<Record<string, string>> {
+  const context = { endpointV2: { properties: { authSchemes: authScheme === undefined ? [] : [authScheme] } } };
+  const signed = (await SDK_SIGNER.sign(
+    req,
+    { accessKeyId: "", secretAccessKey: "" },
+    { config, context },
+  )) as HttpRequest;
+  return signed.headers;
+}
+
+describe("signRead", () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("signs as AwsSdkSigV4Signer: same headers and signature, over days, scopes and credentials", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.dictionary(headerName, headerValue, { maxKeys: 10 }),
+        fc.string({ unit: "binary", maxLength: 300 }),
+        credentials,
+        offset,
+        scheme,
+        fc.array(instant, { minLength: 1, maxLength: 3 }),
+        async (headers, body, identity, clockOffset, authScheme, instants) => {
+          // One credentials object over several signings: its kept signing key must follow the day.
+          const config = clientConfig(() => identity, clockOffset);
+          for (const now of instants) {
+            vi.setSystemTime(now);
+            const expected = await sdkSigned(request(headers, body), config, authScheme as AuthScheme | undefined);
+            const ours = request(headers, body);
+            await signRead(ours, config, authScheme as AuthScheme | undefined);
+            expect(ours.headers).toEqual(expected);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("signs with the credentials the provider gives now, after a refresh the same day", async () => {
+    vi.setSystemTime(Date.UTC(2026, 10, 24, 12));
+    let identity: AwsCredentialIdentity = { accessKeyId: "AKIDOLD", secretAccessKey: "old-secret" };
+    const config = clientConfig(() => identity, 0);
+    const headers = { host: "dynamodb.eu-west-1.amazonaws.com", "x-amz-target": "DynamoDB_20120810.GetItem" };
+    for (const next of ["new-secret", "newer-secret"]) {
+      const before = request(headers, "{}");
+      await signRead(before, config, undefined);
+      identity = { accessKeyId: "AKIDNEW", secretAccessKey: next, sessionToken: "token" };
+      const after = request(headers, "{}");
+      await signRead(after, config, undefined);
+      expect(after.headers).toEqual(await sdkSigned(request(headers, "{}"), config, undefined));
+      expect(after.headers["authorization"]).not.toBe(before.headers["authorization"]);
+    }
+  });
+
+  it("refuses credentials without a key, as the SDK's signer does", async () => {
+    const config = clientConfig(() => ({ accessKeyId: "AKID" }) as AwsCredentialIdentity, 0);
+    const sdk = sdkSigned(request({}, "{}"), config, undefined);
+    await expect(sdk).rejects.toThrow("Resolved credential object is not valid");
+    await expect(signRead(request({}, "{}"), config, undefined)).rejects.toThrow(
+      "Resolved credential object is not valid",
+    );
+  });
+});
