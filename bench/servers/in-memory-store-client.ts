@@ -40,6 +40,9 @@ export function createInMemoryStoreClient(table: string, items: readonly Stored[
     async getItem(input) {
       return (await call((d) => d.send(new GetCommand(input)))).Item;
     },
+    readPage(operation) {
+      return Promise.reject(new Error(`the in-memory store answers GetItem only, not ${operation}`));
+    },
     async ping(probeTable) {
       await call((d) => d.send(new GetCommand({ TableName: probeTable, Key: { request_id: "__health_probe__" } })));
     },

@@ -5,7 +5,13 @@
  * stops its DynamoDB work too.
  */
 import { type AttributeValue, DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, type GetCommandInput } from "@aws-sdk/lib-dynamodb";
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  type GetCommandInput,
+  type QueryCommandInput,
+  type ScanCommandInput,
+} from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { HttpRequest } from "@smithy/core/protocols";
 import type { RetryErrorInfo, StandardRetryToken, UserAgentPair } from "@smithy/types";
@@ -15,7 +21,13 @@ import { DomainError, storeUnavailable, throttled } from "../domain/errors.js";
 import { SDK_MAX_ATTEMPTS } from "../domain/retry-policy.js";
 import { createStoreBreaker, type StoreBreaker, type StoreBreakerOptions } from "../resilience/circuit-breaker.js";
 import { SignalScopedHandler } from "./call-signal.js";
-import { ITEM_MARSHALL_OPTIONS, ITEM_UNMARSHALL_OPTIONS, ItemReads } from "./item-reads.js";
+import {
+  DirectReads,
+  ITEM_MARSHALL_OPTIONS,
+  ITEM_UNMARSHALL_OPTIONS,
+  type PageOperation,
+  type PageRead,
+} from "./direct-reads.js";
 import { signerBuiltOnce } from "./request-signer.js";
 import { SigningSha256 } from "./signing-hash.js";
 import { keyAttributesOf } from "./tables.js";
@@ -68,6 +80,12 @@ export interface StoreClient {
    * its SDK middleware once rather than per call: the item, or undefined.
    */
   getItem(input: GetCommandInput, signal: AbortSignal | undefined): Promise<Record<string, unknown> | undefined>;
+  /** One page of a Query or Scan (document client form), read as `getItem` reads an item. */
+  readPage(
+    operation: PageOperation,
+    input: QueryCommandInput | ScanCommandInput,
+    signal: AbortSignal | undefined,
+  ): Promise<PageRead>;
   /**
    * The same for a single write that is not safe to repeat (a conditional put, an
    * increment): the SDK retries only throttling, which DynamoDB guarantees was not
@@ -127,13 +145,13 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
   const rawOnce = sdkClient({ retryStrategy: new ThrottlingOnlyRetryStrategy(maxAttempts) });
   const docOnce = DynamoDBDocumentClient.from(rawOnce, translation());
   if (report) for (const client of [raw, rawOnce]) observeOperations(client, report);
-  // Single-item reads, the commonest call, send their first attempt themselves
-  // (item-reads.ts) and go through the SDK on a client that resolves its middleware once
-  // per command (call-signal.ts says why the signal travels apart). The document client
-  // refuses `cacheMiddleware`, so this one is raw and the read marshals its key and
-  // unmarshals its item itself, with the document clients' options.
+  // Reads of an item or a page, the commonest calls, send their first attempt themselves
+  // (direct-reads.ts) and go through the SDK on a client that resolves its middleware
+  // once per command (call-signal.ts says why the signal travels apart). The document
+  // client refuses `cacheMiddleware`, so this one is raw and the reads marshal their keys
+  // and values and unmarshal their items themselves, with the document clients' options.
   const reads = sdkClient({ cacheMiddleware: true, requestHandler: new SignalScopedHandler(http) });
-  const itemReads = new ItemReads(reads, http, maxAttempts);
+  const directReads = new DirectReads(reads, http, maxAttempts);
   const breaker = createStoreBreaker(options.breaker);
   /** One SDK call through the breaker, its failures classified (classifySdkError). */
   const guarded = <T>(send: () => Promise<T>, classify: { writeOutcomeUnknown?: boolean } = {}): Promise<T> =>
@@ -152,8 +170,13 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
     call: (fn) => guarded(() => fn(doc)),
     getItem: (input, signal) =>
       guarded(async () => {
-        const read = () => itemReads.read(input, signal);
+        const read = () => directReads.item(input, signal);
         return (await (report ? timedOperation(report, "GetItem", read, (r) => r.attempts) : read())).item;
+      }),
+    readPage: (operation, input, signal) =>
+      guarded(() => {
+        const read = () => directReads.page(operation, input, signal);
+        return report ? timedOperation(report, operation, read, (r) => r.attempts) : read();
       }),
     callAtMostOnce: (fn) => guarded(() => fn(docOnce), { writeOutcomeUnknown: true }),
     async ping(table, signal) {

@@ -9,9 +9,9 @@
  * page are capped (`maxExamined`): a filtered page may come back short, with a token to
  * continue (test/store/query-page.test.ts).
  */
-import { QueryCommand, type QueryCommandInput, ScanCommand } from "@aws-sdk/lib-dynamodb";
+import type { QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import type { Stored } from "./attributes.js";
-import { type StoreClient, withSignal } from "./dynamo.js";
+import type { StoreClient } from "./dynamo.js";
 import { type DynamoKey, type PageTokenCodec, pageOf, type QueryIdentity } from "./page-token.js";
 import type { Projection } from "./projection.js";
 
@@ -98,15 +98,10 @@ export async function queryPage(
     const limit =
       params.filter === undefined ? needed : Math.min(budget - examined, Math.max(needed, MIN_FILTERED_READ));
     const request = queryPageRequest(params, limit, startKey);
-    const out = await client.call((doc) =>
-      doc.send(
-        params.keyCondition === undefined ? new ScanCommand(request) : new QueryCommand(request),
-        withSignal(signal),
-      ),
-    );
-    items.push(...(out.Items ?? []));
-    examined += out.ScannedCount ?? out.Items?.length ?? 0;
-    startKey = out.LastEvaluatedKey;
+    const out = await client.readPage(params.keyCondition === undefined ? "Scan" : "Query", request, signal);
+    items.push(...out.items);
+    examined += out.scannedCount ?? out.items.length;
+    startKey = out.lastEvaluatedKey;
   } while (startKey !== undefined && items.length < wanted && (params.filter === undefined || examined < budget));
   const page = pageOf(items, params.pageSize, startKey, (s) => pageKeyOf(params.pageKey, s));
   return { items: page.items, nextPageToken: tokens.encode(params.query, page.lastKey) };

@@ -1,5 +1,5 @@
 /**
- * SigV4 for the first attempt of a direct single-item read (item-reads.ts): the signature
+ * SigV4 for the first attempt of a direct single-item read (direct-reads.ts): the signature
  * the client's own signer would make, made with less work.
  *
  * Why not AwsSdkSigV4Signer, as before: timed inside the service at one read in flight,
@@ -7,11 +7,11 @@
  * signer clones the request, hashes through four async hash objects, and makes an HMAC
  * on every call only to name its cached signing key. Here the request is ours to change
  * (it was built for this one attempt), the hashes are node:crypto's, made at once, and the
- * signing key is kept per credentials object. Measured (README, Performance): a scratch
- * loop 34 → 16 µs a signature back to back, 136 → 61 µs with 1 ms pauses; inside the
- * service 0.13 → 0.11 ms at one read in flight (most of the rest is the hashing, on
- * caches that one call at a time leaves cold); an A/B of service builds, CPU per GetItem
- * at 32 in flight 539 → 492 µs.
+ * signing key is kept per credentials object. Measured (README, Performance): in a
+ * scratch loop, 33–71 → 16 µs a signature back to back and 103–136 → 63–75 µs with 1 ms
+ * pauses; inside the service, 0.13 → 0.11 ms at one read in flight (most of the rest is
+ * the hashing, on caches that one call at a time leaves cold); in an A/B of service
+ * builds, CPU per GetItem at 32 in flight 539 → 492 µs.
  *
  * What is not written again here: which headers are signed and how their values are
  * trimmed (SignatureV4's getCanonicalHeaders), the canonical request (its

@@ -2,9 +2,9 @@
  * Parallel scan of a table, segment by segment, as one stream of pages with backpressure
  * (parallel-scan.ts). Pure builder + thin send.
  */
-import { ScanCommand, type ScanCommandInput } from "@aws-sdk/lib-dynamodb";
+import type { ScanCommandInput } from "@aws-sdk/lib-dynamodb";
 import type { Stored } from "./attributes.js";
-import { type StoreClient, withSignal } from "./dynamo.js";
+import type { StoreClient } from "./dynamo.js";
 import { parallelScan } from "./parallel-scan.js";
 import type { Projection } from "./projection.js";
 
@@ -52,7 +52,7 @@ export function scanSegments(
 ): AsyncGenerator<Stored[]> {
   return parallelScan(params.totalSegments, async (segment, startKey) => {
     const request = scanSegmentRequest(params, segment, startKey);
-    const out = await client.call((doc) => doc.send(new ScanCommand(request), withSignal(signal)));
-    return { items: out.Items ?? [], lastEvaluatedKey: out.LastEvaluatedKey };
+    const page = await client.readPage("Scan", request, signal);
+    return { items: page.items, lastEvaluatedKey: page.lastEvaluatedKey };
   });
 }

@@ -55,7 +55,7 @@ describe("store client requests", () => {
   it("are signed validly, by the signers each client keeps, on reads, writes and at-most-once writes alike", async () => {
     const { endpoint, received } = await recordingEndpoint();
     const client = storeClient(endpoint);
-    // The first read of a table goes through the SDK; the later ones are sent by item-reads.ts.
+    // The first read of a table goes through the SDK; the later ones are sent by direct-reads.ts.
     for (let i = 0; i < 3; i++) {
       await client.getItem({ TableName: "Inventory", Key: { sku: `sku-${i}` }, ConsistentRead: true }, undefined);
       await client.call((doc) => doc.send(new PutCommand({ TableName: "Inventory", Item: { sku: `sku-${i}`, n: i } })));
@@ -87,7 +87,7 @@ describe("store client requests", () => {
       ExpressionAttributeNames: { "#a": "status", "#b": "total" },
     };
     await client.getItem(input, undefined); // through the SDK
-    await client.getItem(input, undefined); // sent by item-reads.ts
+    await client.getItem(input, undefined); // sent by direct-reads.ts
     expect(received).toHaveLength(2);
     for (const r of received) {
       expect(JSON.parse(r.body)).toEqual({
@@ -110,7 +110,47 @@ describe("store client requests", () => {
   });
 });
 
-/** The two ways a read is sent: the first of its table through the SDK, later ones by item-reads.ts. */
+describe.each(["Query", "Scan"] as const)("the requests of a %s page", (operation) => {
+  it("carry exactly the page asked for, and the SDK's headers, however the read is sent", async () => {
+    const { endpoint, received } = await recordingEndpoint();
+    const client = storeClient(endpoint);
+    const input = {
+      TableName: "Orders",
+      ...(operation === "Query" ? { KeyConditionExpression: "customer_id = :c" } : { Segment: 1, TotalSegments: 4 }),
+      ConsistentRead: true,
+      Limit: 25,
+      FilterExpression: "#s = :s",
+      ExpressionAttributeNames: { "#s": "status" },
+      ExpressionAttributeValues: { ":c": "c-1", ":s": "PAID", ":big": 12345678901234567890n },
+      ExclusiveStartKey: { customer_id: "c-1", order_id: "o-1" },
+    };
+    await client.readPage(operation, input, undefined); // through the SDK
+    await client.readPage(operation, input, undefined); // sent by direct-reads.ts
+    expect(received.map((r) => r.req.headers["x-amz-target"])).toEqual([
+      `DynamoDB_20120810.${operation}`,
+      `DynamoDB_20120810.${operation}`,
+    ]);
+    const { ExpressionAttributeValues: _v, ExclusiveStartKey: _k, ...rest } = input;
+    for (const r of received) {
+      expect(JSON.parse(r.body)).toEqual({
+        ...rest,
+        ExpressionAttributeValues: { ":c": { S: "c-1" }, ":s": { S: "PAID" }, ":big": { N: "12345678901234567890" } },
+        ExclusiveStartKey: { customer_id: { S: "c-1" }, order_id: { S: "o-1" } },
+      });
+    }
+    // Written by two serializers: the SDK's in its model's order, the direct one not.
+    expect(received[1]!.body).not.toBe(received[0]!.body);
+    const [viaSdk, direct] = received.map((r) => r.req.headers) as [IncomingHttpHeaders, IncomingHttpHeaders];
+    expect(Object.keys(direct).sort()).toEqual(Object.keys(viaSdk).sort());
+    const perRequest = ["authorization", "x-amz-date", "amz-sdk-invocation-id", "x-amz-content-sha256"];
+    for (const name of Object.keys(viaSdk).filter((n) => !perRequest.includes(n))) {
+      expect([name, direct[name]]).toEqual([name, viaSdk[name]]);
+    }
+    for (const r of received) expect(r.req.headers["authorization"]).toBe(await expectedAuthorization(r));
+  });
+});
+
+/** The two ways a read is sent: the first of its table through the SDK, later ones by direct-reads.ts. */
 const readKinds = [
   { kind: "the first read of a table (through the SDK)", warm: false },
   { kind: "a later read (sent directly)", warm: true },

@@ -14,7 +14,7 @@ import { writeOnceRequest } from "../../src/store/write-once.js";
 
 const tokens = createPageTokenCodec(Buffer.alloc(32, 1));
 
-/** A StoreClient whose `call` answers each request from `answer` and records it. */
+/** A StoreClient whose `call` and `readPage` answer each request from `answer` (SDK output form) and record it. */
 function fakeClient(answer: (input: Record<string, unknown>) => Record<string, unknown>) {
   const sent: Record<string, unknown>[] = [];
   const doc = {
@@ -23,7 +23,17 @@ function fakeClient(answer: (input: Record<string, unknown>) => Record<string, u
       return Promise.resolve(answer(command.input));
     },
   };
-  const client = { call: (fn: (d: typeof doc) => Promise<unknown>) => fn(doc) } as unknown as StoreClient;
+  const readPage = (_operation: string, input: Record<string, unknown>) => {
+    sent.push(input);
+    const out = answer(input) as { Items?: unknown[]; LastEvaluatedKey?: unknown; ScannedCount?: number };
+    return Promise.resolve({
+      items: out.Items ?? [],
+      lastEvaluatedKey: out.LastEvaluatedKey,
+      scannedCount: out.ScannedCount,
+      attempts: 1,
+    });
+  };
+  const client = { call: (fn: (d: typeof doc) => Promise<unknown>) => fn(doc), readPage } as unknown as StoreClient;
   return { client, sent };
 }
 

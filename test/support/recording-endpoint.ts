@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { PageOperation } from "../../src/store/direct-reads.js";
 import { createStoreClient, type StoreClient, type StoreClientOptions } from "../../src/store/dynamo.js";
 
 export interface Received {
@@ -30,13 +31,18 @@ export function storeClientFor(endpoint: string, options: Partial<StoreClientOpt
   return client;
 }
 
+/** The kinds of read direct-reads.ts sends itself. */
+export type ReadKind = "GetItem" | PageOperation;
+
 /**
- * Reads Inventory once, so that the client's later reads of it are sent directly
- * (item-reads.ts; the first read of a table goes through the SDK), and leaves that read
- * out of `received`. The endpoint must answer it: see `exceptWarmUp`.
+ * Reads Inventory once with `kind`, so that the client's later reads of that kind are sent
+ * directly (direct-reads.ts; the first read of each kind of a table goes through the
+ * SDK), and leaves that read out of `received`. The endpoint must answer it: see
+ * `exceptWarmUp`.
  */
-export async function warmUp(client: StoreClient, received: Received[]): Promise<void> {
-  await client.getItem({ TableName: "Inventory", Key: { sku: "warm-up" } }, undefined);
+export async function warmUp(client: StoreClient, received: Received[], kind: ReadKind = "GetItem"): Promise<void> {
+  if (kind === "GetItem") await client.getItem({ TableName: "Inventory", Key: { sku: "warm-up" } }, undefined);
+  else await client.readPage(kind, { TableName: "Inventory", ExclusiveStartKey: { sku: "warm-up" } }, undefined);
   received.splice(0);
 }
 

@@ -1,14 +1,15 @@
 /**
- * A read's first attempt, when item-reads.ts sends it itself, ends up as the SDK's own
- * would: whatever is not a 200 becomes the SDK's first attempt, so the SDK types the error,
+ * A read's first attempt (an item's, or a Query's or Scan's page), when direct-reads.ts
+ * sends it itself, ends up as the SDK's own would: whatever is not a 200 becomes the SDK's first attempt, so the SDK types the error,
  * corrects its clock, backs off and retries, and no more requests go out than the SDK's
  * maxAttempts. A recording endpoint stands in for DynamoDB and answers as a test says.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { StoreOperationEvent } from "../../src/store/dynamo.js";
+import type { StoreClient, StoreOperationEvent } from "../../src/store/dynamo.js";
 import {
   closeRecordingEndpoints,
   exceptWarmUp,
+  type ReadKind,
   type Received,
   recordingEndpoint,
   reply,
@@ -22,20 +23,52 @@ afterEach(closeRecordingEndpoints);
 
 const ITEM = JSON.stringify({ Item: { sku: { S: "a" }, n: { N: "7" } } });
 const READ = { TableName: "Inventory", Key: { sku: "a" }, ConsistentRead: true };
+const PAGE = JSON.stringify({
+  Items: [{ sku: { S: "a" }, n: { N: "7" } }],
+  Count: 1,
+  ScannedCount: 2,
+  LastEvaluatedKey: { sku: { S: "a" } },
+});
+const PAGE_READ = {
+  TableName: "Inventory",
+  ConsistentRead: true,
+  Limit: 2,
+  FilterExpression: "n > :n",
+  ExpressionAttributeValues: { ":n": 1 },
+  ExclusiveStartKey: { sku: "0" },
+};
+
+/** Each kind of read: how a test makes it, and the 200 that answers it. */
+const READS: Record<ReadKind, { read: (client: StoreClient) => Promise<unknown>; success: string }> = {
+  GetItem: { read: (client) => client.getItem(READ, undefined), success: ITEM },
+  Query: {
+    read: (client) =>
+      client.readPage(
+        "Query",
+        { ...PAGE_READ, KeyConditionExpression: "sku = :s", ExpressionAttributeValues: { ":s": "a", ":n": 1 } },
+        undefined,
+      ),
+    success: PAGE,
+  },
+  Scan: { read: (client) => client.readPage("Scan", PAGE_READ, undefined), success: PAGE },
+};
 
 /**
  * A client answered by `answers` in turn (the last one for any request after). When
  * `warm`, its first read of Inventory (through the SDK) has been answered first, so the
  * next read's first attempt is sent directly; the requests and operations after it.
  */
-async function clientAnswering(answers: ((r: Received) => void)[], { warm = true, maxAttempts = 3 } = {}) {
+async function clientAnswering(
+  answers: ((r: Received) => void)[],
+  { warm = true, maxAttempts = 3, kind = "GetItem" as ReadKind } = {},
+) {
   const { endpoint, received } = await recordingEndpoint(
     exceptWarmUp((r) => answers[Math.min(received.length - 1, answers.length - 1)]?.(r)),
   );
   const operations: StoreOperationEvent[] = [];
   const client = storeClientFor(endpoint, { maxAttempts, onOperation: (event) => operations.push(event) });
   if (warm) {
-    await warmUp(client, received);
+    await warmUp(client, received, kind);
     operations.splice(0);
   }
   return { client, received, operations };
@@ -43,10 +76,10 @@ async function clientAnswering(answers: ((r: Received) => void)[], { warm = true
 
 const warmClient = (answers: ((r: Received) => void)[], maxAttempts = 3) => clientAnswering(answers, { maxAttempts });
 
-/** How one read ends, first attempt sent directly or by the SDK: its item or error, requests sent, attempts counted. */
-async function outcomeOfRead(answers: ((r: Received) => void)[], warm: boolean) {
-  const { client, received, operations } = await clientAnswering(answers, { warm });
-  const result = await client.getItem(READ, undefined).then(
+/** How one read ends, first attempt sent directly or by the SDK: its result or error, requests sent, attempts counted. */
+async function outcomeOfRead(answers: ((r: Received) => void)[], warm: boolean, kind: ReadKind = "GetItem") {
+  const { client, received, operations } = await clientAnswering(answers, { warm, kind });
+  const result = await READS[kind].read(client).then(
     (item) => ({ item }),
     (error: { name: string; reason?: string; cause?: { name?: string } }) => ({
       error: [error.name, error.reason, error.cause?.name],
@@ -84,33 +117,38 @@ describe("a directly sent first attempt that fails is the SDK's first attempt", 
     expect(operations).toEqual([expect.objectContaining({ outcome: "OK", attempts: 2 })]);
   });
 
-  it("every failure (and an empty 200) ends as it does when the SDK sends the first attempt itself", {
-    timeout: 60_000,
-  }, async () => {
-    const cutShort = ({ res }: Received) => {
-      res.writeHead(200, { "content-type": "application/x-amz-json-1.0", "content-length": "500" });
-      res.write(ITEM.slice(0, 10), () => res.socket?.destroy());
-    };
-    const failures: Record<string, (r: Received) => void> = {
-      throttled: replyError(400, "ThrottlingException"),
-      "over capacity": replyError(400, "ProvisionedThroughputExceededException"),
-      "server error": replyError(500, "InternalServerError"),
-      unavailable: replyError(503, "ServiceUnavailable"),
-      "no such table": replyError(400, "ResourceNotFoundException"),
-      "not valid": replyError(400, "ValidationException"),
-      "connection dropped": ({ res }) => res.socket?.destroy(),
-      "a 200 cut short": cutShort,
-      "a 200 not JSON": reply("<html>"),
-      "a 200 with no body": reply(""),
-    };
-    for (const [name, failure] of Object.entries(failures)) {
-      for (const answers of [[failure], [failure, reply(ITEM)]]) {
-        const direct = await outcomeOfRead(answers, true);
-        const viaSdk = await outcomeOfRead(answers, false);
-        expect({ name, ...direct }).toEqual({ name, ...viaSdk });
+  it.each(Object.keys(READS) as ReadKind[])(
+    "%s: every failure (and an empty 200) ends as it does when the SDK sends the first attempt itself",
+    {
+      timeout: 60_000,
+    },
+    async (kind) => {
+      const { success } = READS[kind];
+      const cutShort = ({ res }: Received) => {
+        res.writeHead(200, { "content-type": "application/x-amz-json-1.0", "content-length": "500" });
+        res.write(success.slice(0, 10), () => res.socket?.destroy());
+      };
+      const failures: Record<string, (r: Received) => void> = {
+        throttled: replyError(400, "ThrottlingException"),
+        "over capacity": replyError(400, "ProvisionedThroughputExceededException"),
+        "server error": replyError(500, "InternalServerError"),
+        unavailable: replyError(503, "ServiceUnavailable"),
+        "no such table": replyError(400, "ResourceNotFoundException"),
+        "not valid": replyError(400, "ValidationException"),
+        "connection dropped": ({ res }) => res.socket?.destroy(),
+        "a 200 cut short": cutShort,
+        "a 200 not JSON": reply("<html>"),
+        "a 200 with no body": reply(""),
+      };
+      for (const [name, failure] of Object.entries(failures)) {
+        for (const answers of [[failure], [failure, reply(success)]]) {
+          const direct = await outcomeOfRead(answers, true, kind);
+          const viaSdk = await outcomeOfRead(answers, false, kind);
+          expect({ name, ...direct }).toEqual({ name, ...viaSdk });
+        }
       }
-    }
-  });
+    },
+  );
 
   it("signed at a time the server's clock disagrees with: the SDK corrects the clock, and later reads are signed right", async () => {
     // The server's clock jumps an hour ahead after the warm-up.
