@@ -66,6 +66,23 @@ export async function closedLoop(
   };
 }
 
+/**
+ * Load on fresh processes before a stage's first round: each of `calls` in turn, at
+ * `concurrency` in flight, about a second at a time, for `totalMs` in all. A process's JIT
+ * compiles its hot paths only after thousands of calls, more than one round's warm-up run.
+ */
+export async function warmUpLoad(
+  calls: readonly (() => Promise<unknown>)[],
+  concurrency: number,
+  totalMs: number,
+): Promise<void> {
+  const eachMs = Math.min(1_000, totalMs / calls.length);
+  const passes = Math.max(1, Math.round(totalMs / (calls.length * eachMs)));
+  for (let pass = 0; pass < passes; pass++) {
+    for (const call of calls) await closedLoop(call, concurrency, eachMs);
+  }
+}
+
 export interface Rounds<T> {
   /** Side A's result in each round (warm-up excluded). */
   a: T[];

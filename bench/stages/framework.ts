@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
 import { checkServing, connectCaller, grpcCaller } from "../clients.js";
 import type { StageResult } from "../context.js";
-import { alternate, closedLoop, type LoadResult, type Rounds } from "../measure.js";
+import { alternate, closedLoop, type LoadResult, type Rounds, warmUpLoad } from "../measure.js";
 import type { BenchOptions } from "../options.js";
 import { cpuSeconds, freePort, type NodeProcess, startNode } from "../processes.js";
 import { type Figure, roundsFigure, type Target } from "../report.js";
@@ -71,6 +71,13 @@ export async function frameworkStage(
         bare: () => bare.connect.getItem(request, callOptions),
       },
     };
+    // Both servers and the bench's clients have just started: their JIT has compiled little.
+    progress(`warming up both servers, both transports, ${options.frameworkWarmUpMs / 1000} s at 64 in flight`);
+    await warmUpLoad(
+      Object.values(transports).flatMap((calls) => [calls.ours, calls.bare]),
+      64,
+      options.frameworkWarmUpMs,
+    );
     const figures: Figure[] = [];
     const raw: Record<string, Rounds<LoadResult>> = {};
     for (const [name, calls] of Object.entries(transports)) {

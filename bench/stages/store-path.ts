@@ -9,36 +9,12 @@ import { orderToStored } from "../../src/store/order-mapping.js";
 import type { StageContext, StageResult } from "../context.js";
 import { item, order, seed } from "../data.js";
 import { getItem } from "../direct.js";
-import { alternate, closedLoop, median } from "../measure.js";
+import { alternate, closedLoop, median, warmUpLoad } from "../measure.js";
 import { cpuSeconds } from "../processes.js";
 import { type Figure, roundsFigure } from "../report.js";
 
 const STAGE = "2 store path";
 const KEYS = 64;
-
-/** Calls of one kind, both ways. */
-interface ReadCalls {
-  service: () => Promise<unknown>;
-  direct: () => Promise<unknown>;
-}
-
-/**
- * Every read of the stage, both sides in turn, at 32 in flight for options.storeWarmUpMs:
- * DynamoDB Local's JIT compiles its read path, the service's V8 its own (measured: the
- * direct side's throughput rose for about 15 s of such load after DynamoDB Local started).
- */
-async function warmUp(ctx: StageContext, reads: readonly ReadCalls[]): Promise<void> {
-  const { storeWarmUpMs } = ctx.options;
-  ctx.progress(`warming up both sides' reads, ${storeWarmUpMs / 1000} s at 32 in flight`);
-  const sideMs = Math.min(1_000, storeWarmUpMs / (2 * reads.length));
-  const passes = Math.max(1, Math.round(storeWarmUpMs / (2 * reads.length * sideMs)));
-  for (let pass = 0; pass < passes; pass++) {
-    for (const calls of reads) {
-      await closedLoop(calls.service, 32, sideMs);
-      await closedLoop(calls.direct, 32, sideMs);
-    }
-  }
-}
 
 export async function storePathStage(ctx: StageContext): Promise<StageResult> {
   const { grpc, direct, tables, options } = ctx;
@@ -52,7 +28,7 @@ export async function storePathStage(ctx: StageContext): Promise<StageResult> {
   );
   await seed(direct, tables.orders, orders.map(orderToStored));
   let n = 0;
-  const reads: Record<string, ReadCalls> = {
+  const reads = {
     GetItem: {
       service: () => grpc.unary(InventoryService.method.getItem, { sku: skus[n++ % KEYS]! }),
       direct: () => getItem(direct, tables.inventory, { sku: skus[n++ % KEYS]! }),
@@ -79,7 +55,14 @@ export async function storePathStage(ctx: StageContext): Promise<StageResult> {
     service: () => cpuSeconds(ctx.service.pid),
     dynamodb: () => cpuSeconds(ctx.enginePid),
   };
-  await warmUp(ctx, Object.values(reads));
+  // DynamoDB Local's JIT compiles its read path, the service's V8 its own (measured: the
+  // direct side's throughput rose for about 15 s of such load after DynamoDB Local started).
+  ctx.progress(`warming up both sides' reads, ${options.storeWarmUpMs / 1000} s at 32 in flight`);
+  await warmUpLoad(
+    Object.values(reads).flatMap((calls) => [calls.service, calls.direct]),
+    32,
+    options.storeWarmUpMs,
+  );
   const figures: Figure[] = [];
   const raw: Record<string, unknown> = {};
   for (const [rpc, calls] of Object.entries(reads)) {
