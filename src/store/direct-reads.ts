@@ -200,7 +200,10 @@ export class DirectReads {
     });
     // Signed as the client's signer would sign it (read-signer.ts). A credentials refresh
     // can take a while: an abort ends the wait, as it would on the SDK's path.
-    await untilAborted(signal, signRead(request as HttpRequest & { body: string }, config, route.authScheme));
+    const signing = await untilAborted(
+      signal,
+      signRead(request as HttpRequest & { body: string }, config, route.authScheme),
+    );
     const options: HttpHandlerOptions = signal === undefined ? {} : { abortSignal: signal };
     const target = String(route.headers["x-amz-target"]);
     let response: HttpResponse;
@@ -222,7 +225,7 @@ export class DirectReads {
       if (signal?.aborted) throw abortError(signal);
       return this.#viaSdk(operation, wire, signal, { target, error });
     }
-    SIGV4.successHandler(response, { config });
+    SIGV4.successHandler(response, signing);
     const strategy = await config.retryStrategy();
     if ("acquireInitialRetryToken" in strategy) strategy.recordSuccess(await strategy.acquireInitialRetryToken(""));
     return { answer, attempts: 1 };

@@ -1,8 +1,8 @@
 /**
  * The DynamoDB clients and the one place SDK failures become domain errors. Stores run
  * every command through `StoreClient.call` (or `callAtMostOnce`, or `getItem` for a
- * single-item read), passing the RPC's abort signal, so a cancelled or expired call
- * stops its DynamoDB work too.
+ * single-item read, `readPage` for a page of a Query or Scan), passing the RPC's abort
+ * signal, so a cancelled or expired call stops its DynamoDB work too.
  */
 import { type AttributeValue, DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import {
@@ -150,6 +150,7 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
   // once per command (call-signal.ts says why the signal travels apart). The document
   // client refuses `cacheMiddleware`, so this one is raw and the reads marshal their keys
   // and values and unmarshal their items themselves, with the document clients' options.
+  // Its retry quota (which throttled retries drain) is the reads'; writes have their own.
   const reads = sdkClient({ cacheMiddleware: true, requestHandler: new SignalScopedHandler(http) });
   const directReads = new DirectReads(reads, http, maxAttempts);
   const breaker = createStoreBreaker(options.breaker);

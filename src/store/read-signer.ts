@@ -1,6 +1,6 @@
 /**
- * SigV4 for the first attempt of a direct single-item read (direct-reads.ts): the signature
- * the client's own signer would make, made with less work.
+ * SigV4 for the first attempt of a direct read (direct-reads.ts: an item, or a page of a
+ * Query or Scan): the signature the client's own signer would make, made with less work.
  *
  * Why not AwsSdkSigV4Signer, as before: timed inside the service at one read in flight,
  * signing was the largest piece of the service's own time per GetItem, 0.13 ms. The SDK's
@@ -39,7 +39,24 @@ export interface ReadSigningConfig {
   region: () => Promise<string>;
   /** The SDK's clock-skew correction, ms (updated from answers' Date headers). */
   systemClockOffset: number;
+  /**
+   * The SDK's switch (AWS_DISABLE_CLOCK_SKEW_CORRECTION, or the config file's
+   * disable_clock_skew_correction): sign at the local time, sample no answer's clock.
+   */
+  disableClockSkewCorrection?: () => Promise<boolean>;
 }
+
+/**
+ * What AwsSdkSigV4Signer.sign leaves in its signing properties for its successHandler
+ * (the clock sampling from an answer's Date header), left the same way here.
+ */
+export type ReadSigning = {
+  config: ReadSigningConfig;
+  _disableClockSkewCorrection: boolean;
+  _skipClockSkewSampling: boolean;
+  _preRequestSystemClockOffset?: number;
+  _requestSentAt?: number;
+};
 
 const ALGORITHM = "AWS4-HMAC-SHA256";
 
@@ -65,11 +82,12 @@ class CanonicalForm extends SignatureV4Base {
 const CANONICAL = new CanonicalForm();
 
 /**
- * The signing key of each credentials object for its latest scope (day, region, service).
- * The SDK's credentials provider hands out the same object until it refreshes them; an
- * object no longer in use is dropped with it.
+ * The signing key of each credentials object for its latest scope (day, region, service)
+ * and secret. The SDK's credentials provider hands out the same object until it
+ * refreshes them; an object no longer in use is dropped with it. The secret is compared
+ * too, in case a provider changes it in the same object.
  */
-const signingKeys = new WeakMap<AwsCredentialIdentity, { scope: string; key: KeyObject }>();
+const signingKeys = new WeakMap<AwsCredentialIdentity, { scope: string; secret: string; key: KeyObject }>();
 
 /**
  * Signs `request` in place, as AwsSdkSigV4Signer would sign it for the endpoint's
@@ -80,7 +98,7 @@ export async function signRead(
   request: HttpRequest & { body: string },
   config: ReadSigningConfig,
   authScheme: AuthScheme | undefined,
-): Promise<void> {
+): Promise<ReadSigning> {
   const credentials = await config.credentials();
   if (typeof credentials?.accessKeyId !== "string" || typeof credentials.secretAccessKey !== "string") {
     // SignatureV4's own words for the same case.
@@ -88,8 +106,16 @@ export async function signRead(
   }
   const region = authScheme?.signingRegion ?? (await config.region());
   const service = authScheme?.signingName ?? "dynamodb";
-  // The SDK's skew-corrected date (getSkewCorrectedDate), formatted as SignatureV4 formats it.
-  const signingDate = new Date(Date.now() + config.systemClockOffset);
+  // As AwsSdkSigV4Signer.sign: the skew-corrected date (getSkewCorrectedDate) unless the
+  // correction is off, formatted as SignatureV4 formats it.
+  const noSkewCorrection = (await config.disableClockSkewCorrection?.()) === true;
+  const signing: ReadSigning = {
+    config,
+    _disableClockSkewCorrection: noSkewCorrection,
+    _skipClockSkewSampling: noSkewCorrection,
+    ...(noSkewCorrection ? {} : { _preRequestSystemClockOffset: config.systemClockOffset, _requestSentAt: Date.now() }),
+  };
+  const signingDate = noSkewCorrection ? new Date() : new Date(Date.now() + config.systemClockOffset);
   const longDate = signingDate
     .toISOString()
     .replace(/\.\d{3}Z$/, "Z")
@@ -116,6 +142,7 @@ export async function signRead(
   headers["authorization"] =
     `${ALGORITHM} Credential=${credentials.accessKeyId}/${scope}, ` +
     `SignedHeaders=${CANONICAL.signedHeaders(canonicalHeaders)}, Signature=${signature}`;
+  return signing;
 }
 
 function sha256Hex(text: string): string {
@@ -129,9 +156,10 @@ async function signingKeyOf(
   region: string,
   service: string,
 ): Promise<KeyObject> {
+  const secret = credentials.secretAccessKey;
   const kept = signingKeys.get(credentials);
-  if (kept?.scope === scope) return kept.key;
+  if (kept?.scope === scope && kept.secret === secret) return kept.key;
   const key = createSecretKey(await getSigningKey(SigningSha256, credentials, shortDate, region, service));
-  signingKeys.set(credentials, { scope, key });
+  signingKeys.set(credentials, { scope, secret, key });
   return key;
 }

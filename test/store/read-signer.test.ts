@@ -74,29 +74,29 @@ function request(headers: Record<string, string>, body: string): HttpRequest & {
 /** A client's configuration as signing reads it: the service's own signer setting, stock SHA-256. */
 type SdkConfig = ReadSigningConfig & { sha256: typeof Sha256; signer: ReturnType<typeof signerBuiltOnce> };
 
-function clientConfig(identity: () => AwsCredentialIdentity, clockOffset: number): SdkConfig {
+function clientConfig(identity: () => AwsCredentialIdentity, clockOffset: number, noSkewCorrection = false): SdkConfig {
   const config: SdkConfig = {
     credentials: async () => identity(),
     region: async () => "eu-central-1",
     systemClockOffset: clockOffset,
+    disableClockSkewCorrection: async () => noSkewCorrection,
     sha256: Sha256,
     signer: signerBuiltOnce(() => config),
   };
   return config;
 }
 
-async function sdkSigned(
-  req: HttpRequest,
-  config: SdkConfig,
-  authScheme: AuthScheme | undefined,
-): Promise<Record<string, string>> {
+/** The SDK signer's headers, and what its sign() leaves in the signing properties for its successHandler. */
+async function sdkSigning(req: HttpRequest, config: SdkConfig, authScheme: AuthScheme | undefined) {
   const context = { endpointV2: { properties: { authSchemes: authScheme === undefined ? [] : [authScheme] } } };
-  const signed = (await SDK_SIGNER.sign(
-    req,
-    { accessKeyId: "", secretAccessKey: "" },
-    { config, context },
-  )) as HttpRequest;
-  return signed.headers;
+  const properties: Record<string, unknown> = { config, context };
+  const signed = (await SDK_SIGNER.sign(req, { accessKeyId: "", secretAccessKey: "" }, properties)) as HttpRequest;
+  const { context: _context, ...forSuccessHandler } = properties;
+  return { headers: signed.headers, forSuccessHandler };
+}
+
+async function sdkSigned(req: HttpRequest, config: SdkConfig, authScheme: AuthScheme | undefined) {
+  return (await sdkSigning(req, config, authScheme)).headers;
 }
 
 describe("signRead", () => {
@@ -107,7 +107,7 @@ describe("signRead", () => {
     vi.useRealTimers();
   });
 
-  it("signs as AwsSdkSigV4Signer: same headers and signature, over days, scopes and credentials", async () => {
+  it("signs as AwsSdkSigV4Signer: same headers and signature, over days, scopes, credentials and clock settings", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.dictionary(headerName, headerValue, { maxKeys: 10 }),
@@ -116,20 +116,36 @@ describe("signRead", () => {
         offset,
         scheme,
         fc.array(instant, { minLength: 1, maxLength: 3 }),
-        async (headers, body, identity, clockOffset, authScheme, instants) => {
+        fc.boolean(),
+        async (headers, body, identity, clockOffset, authScheme, instants, noSkewCorrection) => {
           // One credentials object over several signings: its kept signing key must follow the day.
-          const config = clientConfig(() => identity, clockOffset);
+          const config = clientConfig(() => identity, clockOffset, noSkewCorrection);
           for (const now of instants) {
             vi.setSystemTime(now);
-            const expected = await sdkSigned(request(headers, body), config, authScheme as AuthScheme | undefined);
+            const scheme = authScheme as AuthScheme | undefined;
+            const expected = await sdkSigning(request(headers, body), config, scheme);
             const ours = request(headers, body);
-            await signRead(ours, config, authScheme as AuthScheme | undefined);
-            expect(ours.headers).toEqual(expected);
+            const signing = await signRead(ours, config, scheme);
+            expect(ours.headers).toEqual(expected.headers);
+            // What the success handler reads to sample the server's clock, or not to.
+            expect(signing).toEqual(expected.forSuccessHandler);
           }
         },
       ),
       { numRuns: 300 },
     );
+  });
+
+  it("signs with the secret the credentials hold now, even when a provider changes it in the same object", async () => {
+    vi.setSystemTime(Date.UTC(2026, 10, 24, 12));
+    const identity = { accessKeyId: "AKID", secretAccessKey: "first" };
+    const config = clientConfig(() => identity, 0);
+    const headers = { host: "dynamodb.eu-west-1.amazonaws.com" };
+    await signRead(request(headers, "{}"), config, undefined);
+    identity.secretAccessKey = "second";
+    const ours = request(headers, "{}");
+    await signRead(ours, config, undefined);
+    expect(ours.headers).toEqual(await sdkSigned(request(headers, "{}"), config, undefined));
   });
 
   it("signs with the credentials the provider gives now, after a refresh the same day", async () => {
