@@ -278,18 +278,19 @@ function traced(): boolean {
 function noteRoutes(client: DynamoDBClient, routes: Map<string, ReadRoute>): void {
   client.middlewareStack.add(
     (next, context) => async (args) => {
+      const request = HttpRequest.isInstance(args.request) ? args.request : undefined;
       const table = (args.input as { TableName?: unknown }).TableName;
-      const operation = operationOf(HttpRequest.isInstance(args.request) ? args.request.headers : {});
+      const operation = request === undefined ? undefined : operationOf(request.headers);
       const authScheme = context.endpointV2?.properties?.["authSchemes"] as AuthScheme[] | undefined;
       const scheme = authScheme?.[0];
       // Only SigV4 is signed here; any other scheme is left to the SDK.
       if (
-        HttpRequest.isInstance(args.request) &&
+        request !== undefined &&
         operation !== undefined &&
         typeof table === "string" &&
         (scheme?.name ?? "sigv4") === "sigv4"
       ) {
-        const { protocol, hostname, port, path, headers } = args.request;
+        const { protocol, hostname, port, path, headers } = request;
         const key = routeKey(operation, table);
         if (!routes.has(key) && routes.size >= MAX_ROUTES) routes.clear();
         routes.set(key, {

@@ -150,10 +150,14 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
   // once per command (call-signal.ts says why the signal travels apart). The document
   // client refuses `cacheMiddleware`, so this one is raw and the reads marshal their keys
   // and values and unmarshal their items themselves, with the document clients' options.
-  // Its retry quota (which throttled retries drain) is the reads'; writes have their own.
+  // Its retry quota (which throttled retries drain) is its own: the other clients' calls
+  // draw on theirs.
   const reads = sdkClient({ cacheMiddleware: true, requestHandler: new SignalScopedHandler(http) });
   const directReads = new DirectReads(reads, http, maxAttempts);
   const breaker = createStoreBreaker(options.breaker);
+  /** A direct read, reported as an operation when operations are observed. */
+  const timed = <T extends { attempts: number }>(operation: string, read: () => Promise<T>): Promise<T> =>
+    report ? timedOperation(report, operation, read, (r) => r.attempts) : read();
   /** One SDK call through the breaker, its failures classified (classifySdkError). */
   const guarded = <T>(send: () => Promise<T>, classify: { writeOutcomeUnknown?: boolean } = {}): Promise<T> =>
     breaker.run(async () => {
@@ -170,15 +174,9 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
     raw,
     call: (fn) => guarded(() => fn(doc)),
     getItem: (input, signal) =>
-      guarded(async () => {
-        const read = () => directReads.item(input, signal);
-        return (await (report ? timedOperation(report, "GetItem", read, (r) => r.attempts) : read())).item;
-      }),
+      guarded(async () => (await timed("GetItem", () => directReads.item(input, signal))).item),
     readPage: (operation, input, signal) =>
-      guarded(() => {
-        const read = () => directReads.page(operation, input, signal);
-        return report ? timedOperation(report, operation, read, (r) => r.attempts) : read();
-      }),
+      guarded(() => timed(operation, () => directReads.page(operation, input, signal))),
     callAtMostOnce: (fn) => guarded(() => fn(docOnce), { writeOutcomeUnknown: true }),
     async ping(table, signal) {
       const request = pingRequest(table);

@@ -47,14 +47,13 @@ export interface ReadSigningConfig {
 }
 
 /**
- * What AwsSdkSigV4Signer.sign leaves in its signing properties for its successHandler
- * (the clock sampling from an answer's Date header), left the same way here.
+ * What AwsSdkSigV4Signer.sign leaves in its signing properties that its successHandler
+ * reads (the clock sampling from an answer's Date header), left the same way here.
  */
 export type ReadSigning = {
   config: ReadSigningConfig;
   _disableClockSkewCorrection: boolean;
   _skipClockSkewSampling: boolean;
-  _preRequestSystemClockOffset?: number;
   _requestSentAt?: number;
 };
 
@@ -113,7 +112,7 @@ export async function signRead(
     config,
     _disableClockSkewCorrection: noSkewCorrection,
     _skipClockSkewSampling: noSkewCorrection,
-    ...(noSkewCorrection ? {} : { _preRequestSystemClockOffset: config.systemClockOffset, _requestSentAt: Date.now() }),
+    ...(noSkewCorrection ? {} : { _requestSentAt: Date.now() }),
   };
   const signingDate = noSkewCorrection ? new Date() : new Date(Date.now() + config.systemClockOffset);
   const longDate = signingDate

@@ -91,7 +91,9 @@ async function sdkSigning(req: HttpRequest, config: SdkConfig, authScheme: AuthS
   const context = { endpointV2: { properties: { authSchemes: authScheme === undefined ? [] : [authScheme] } } };
   const properties: Record<string, unknown> = { config, context };
   const signed = (await SDK_SIGNER.sign(req, { accessKeyId: "", secretAccessKey: "" }, properties)) as HttpRequest;
-  const { context: _context, ...forSuccessHandler } = properties;
+  // Its errorHandler's own (_preRequestSystemClockOffset) is left out: a direct read's
+  // failures are the SDK's to handle, through its own signing.
+  const { context: _context, _preRequestSystemClockOffset: _offset, ...forSuccessHandler } = properties;
   return { headers: signed.headers, forSuccessHandler };
 }
 
