@@ -7,7 +7,7 @@
  * store-path stage, against the same SDK called directly.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, type GetCommandInput } from "@aws-sdk/lib-dynamodb";
 import { createStoreBreaker } from "../../src/resilience/circuit-breaker.js";
 import type { Stored } from "../../src/store/attributes.js";
 import type { StoreClient } from "../../src/store/dynamo.js";
@@ -22,11 +22,13 @@ export function createInMemoryStoreClient(table: string, items: readonly Stored[
     credentials: { accessKeyId: "memory", secretAccessKey: "memory" },
   });
   const doc = DynamoDBDocumentClient.from(raw);
+  const lookUp = (input: GetCommandInput) =>
+    input.TableName === table ? bySku.get(String(input.Key?.["sku"])) : undefined;
   const send = async (command: unknown) => {
     if (!(command instanceof GetCommand)) {
       throw new Error(`the in-memory store answers GetItem only, not ${(command as object).constructor.name}`);
     }
-    const item = command.input.TableName === table ? bySku.get(String(command.input.Key?.["sku"])) : undefined;
+    const item = lookUp(command.input);
     return item ? { $metadata: {}, Item: item } : { $metadata: {} };
   };
   doc.send = send as unknown as DynamoDBDocumentClient["send"];
@@ -37,9 +39,9 @@ export function createInMemoryStoreClient(table: string, items: readonly Stored[
     raw,
     call,
     callAtMostOnce: call,
-    async getItem(input) {
-      return (await call((d) => d.send(new GetCommand(input)))).Item;
-    },
+    // Through the breaker, as the real getItem; without an SDK command, which the real one
+    // does not build either (it sends its first attempt itself: direct-reads.ts).
+    getItem: (input) => breaker.run(async () => lookUp(input)),
     readPage(operation) {
       return Promise.reject(new Error(`the in-memory store answers GetItem only, not ${operation}`));
     },

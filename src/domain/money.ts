@@ -72,6 +72,19 @@ export function decimalToNanos(text: string): bigint {
   return m[1] === "-" ? -value : value;
 }
 
+/**
+ * The Money a stored decimal string holds: what decimalToNanos and fromNanos make
+ * together. Read for every amount of every item read, so the plain form we write is split
+ * into units and nanos where it stands, without a bigint division.
+ */
+export function moneyFromDecimal(currencyCode: string, text: string): Money {
+  const plain = PLAIN_DECIMAL.exec(text);
+  if (plain === null) return fromNanos(currencyCode, decimalToNanos(text));
+  const units = BigInt(plain[2]!);
+  const nanos = plain[3] === undefined ? 0 : Number(plain[3].padEnd(9, "0"));
+  return plain[1] === "-" ? { currencyCode, units: -units, nanos: -nanos || 0 } : { currencyCode, units, nanos };
+}
+
 export function moneyToDecimal(m: Money): string {
   return nanosToDecimal(toNanos(m));
 }

@@ -1,6 +1,6 @@
 /** Protobuf messages ↔ domain values. The only place that knows both shapes. */
 import { create } from "@bufbuild/protobuf";
-import { type Timestamp, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { type Timestamp, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { amountOutOfRange } from "../domain/errors.js";
 import type { Money } from "../domain/money.js";
 import type { Money as MoneyMessage } from "../gen/commerce/v1/money_pb.js";
@@ -24,7 +24,7 @@ export function moneyToProto(m: Money | undefined): MoneyMessage | undefined {
   return create(MoneySchema, { currencyCode: m.currencyCode, units: m.units, nanos: m.nanos });
 }
 
-/** Stored times are ISO-8601 UTC strings. */
+/** Stored times are ISO-8601 UTC strings (parsed without a Date: two per item read). */
 export function timestampToProto(iso: string | undefined): Timestamp | undefined {
-  return iso === undefined || iso === "" ? undefined : timestampFromDate(new Date(iso));
+  return iso === undefined || iso === "" ? undefined : timestampFromMs(Date.parse(iso));
 }

@@ -2,6 +2,7 @@
  * One JSON log line per RPC: method, code, duration, request id, and the trace id while
  * tracing is on (DESIGN.md Observability).
  */
+import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { grpcCodeName } from "./error-mapping.js";
@@ -9,27 +10,50 @@ import { traceIdKey } from "./tracing.js";
 import type { CallObserver } from "./wrap-service.js";
 
 export function rpcLogging(logger: Logger): CallObserver {
+  // One child logger per method, bound to its name: pino serialises a child's bindings
+  // once, where a `method` field would be escaped and written again on every line.
+  const loggers = new Map<DescMethod, Logger>();
+  const loggerOf = (service: DescService, method: DescMethod): Logger => {
+    let child = loggers.get(method);
+    if (child === undefined) {
+      child = logger.child({ method: `${service.typeName}/${method.name}` });
+      loggers.set(method, child);
+    }
+    return child;
+  };
   return ({ service, method, ctx, requestId, principal }) => {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     return (error) => {
-      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       const traceId = ctx.values.get(traceIdKey);
-      const line = {
-        method: `${service.typeName}/${method.name}`,
+      // pino leaves out fields whose value is undefined.
+      const line: RpcLine = {
         code: grpcCodeName(error?.code),
-        duration_ms: Math.round(durationMs * 100) / 100,
+        duration_ms: Math.round((performance.now() - started) * 100) / 100,
         principal,
-        ...(requestId !== undefined ? { request_id: requestId } : {}),
-        ...(traceId !== undefined ? { trace_id: traceId } : {}),
+        request_id: requestId,
+        trace_id: traceId,
       };
+      const methodLogger = loggerOf(service, method);
       if (error === undefined) {
-        logger.info(line, "rpc");
+        methodLogger.info(line, "rpc");
       } else if (error.code === Code.Internal || error.code === Code.Unknown) {
         // The cause (never sent to the caller) is logged here, with its stack.
-        logger.error({ ...line, err: error.cause ?? error }, "rpc failed");
+        line.err = error.cause ?? error;
+        methodLogger.error(line, "rpc failed");
       } else {
-        logger.info({ ...line, message: error.rawMessage }, "rpc");
+        line.message = error.rawMessage;
+        methodLogger.info(line, "rpc");
       }
     };
   };
+}
+
+interface RpcLine {
+  code: string;
+  duration_ms: number;
+  principal: string;
+  request_id: string | undefined;
+  trace_id: string | undefined;
+  message?: string;
+  err?: unknown;
 }

@@ -5,10 +5,11 @@
  */
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { BreakerState } from "../resilience/circuit-breaker.js";
 import type { StoreOperationEvent } from "../store/dynamo.js";
 import type { CallEnd } from "./call-scope.js";
+import { LatencyHistogram, type LatencySeries } from "./latency-histogram.js";
 import type { CallObserver } from "./wrap-service.js";
 
 export interface RpcMetrics {
@@ -83,7 +84,7 @@ export function createRpcMetrics(): RpcMetrics {
     registers: [registry],
     collect() {
       for (const m of perMethod.values()) {
-        for (const counts of m.handled.values()) {
+        for (const counts of [...m.handled.values()].flat()) {
           if (counts.value === 0) continue;
           this.inc({ ...m.labels, grpc_code: counts.code, principal: counts.principal }, counts.value);
           counts.value = 0;
@@ -91,13 +92,13 @@ export function createRpcMetrics(): RpcMetrics {
       }
     },
   });
-  const handling = new Histogram({
-    name: "grpc_server_handling_seconds",
-    help: "Time from an RPC's start to its status, in seconds, streams included",
-    labelNames: METHOD_LABELS,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [registry],
-  });
+  const handling = new LatencyHistogram(
+    "grpc_server_handling_seconds",
+    "Time from an RPC's start to its status, in seconds, streams included",
+    METHOD_LABELS,
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registry,
+  );
   const metricsOf = (method: DescMethod): MethodMetrics => {
     let m = perMethod.get(method);
     if (m === undefined) {
@@ -106,26 +107,33 @@ export function createRpcMetrics(): RpcMetrics {
         grpc_service: method.parent.typeName,
         grpc_method: method.name,
       };
-      m = {
+      const created: MethodMetrics = {
         labels,
-        handling: handling.labels(labels),
+        handling: handling.series(labels),
         started: { value: 0 },
         received: { value: 0 },
         sent: { value: 0 },
+        countReceived: () => {
+          created.received.value++;
+        },
+        countSent: () => {
+          created.sent.value++;
+        },
         // Principals are the policy's few names (or "anonymous"): a bounded key set.
         handled: new Map(),
       };
+      m = created;
       perMethod.set(method, m);
     }
     return m;
   };
-  const storeLatency = new Histogram({
-    name: "dynamodb_operation_seconds",
-    help: "DynamoDB operation time including SDK retries, by operation and outcome",
-    labelNames: ["operation", "outcome"],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [registry],
-  });
+  const storeLatency = new LatencyHistogram(
+    "dynamodb_operation_seconds",
+    "DynamoDB operation time including SDK retries, by operation and outcome",
+    ["operation", "outcome"],
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registry,
+  );
   const storeRetries = new Counter({
     name: "dynamodb_retries_total",
     help: "HTTP attempts beyond the first made by the SDK (throttling, 5xx, network), by operation",
@@ -136,7 +144,8 @@ export function createRpcMetrics(): RpcMetrics {
   return {
     registry,
     onStoreOperation: ({ operation, durationMs, outcome, attempts }) => {
-      storeLatency.observe({ operation, outcome }, durationMs / 1000);
+      // Operations and outcomes are the store's few names: a bounded set of series.
+      storeLatency.series({ operation, outcome }).observe(durationMs / 1000);
       if (attempts > 1) storeRetries.inc({ operation }, attempts - 1);
     },
     trackBreaker(state) {
@@ -155,25 +164,21 @@ export function createRpcMetrics(): RpcMetrics {
     observer: ({ method, principal }) => {
       const m = metricsOf(method);
       m.started.value++;
-      const stop = m.handling.startTimer();
+      const startedAt = performance.now();
       const end: CallEnd = (error) => {
-        const code = grpcCodeLabel(error?.code);
-        const key = `${code}\n${principal}`;
-        let handled = m.handled.get(key);
-        if (handled === undefined) {
-          handled = { value: 0, code, principal };
-          m.handled.set(key, handled);
+        let byCode = m.handled.get(principal);
+        if (byCode === undefined) {
+          byCode = [];
+          m.handled.set(principal, byCode);
         }
-        handled.value++;
-        stop();
+        const code = error?.code ?? 0;
+        byCode[code] ??= { value: 0, code: grpcCodeLabel(error?.code), principal };
+        byCode[code].value++;
+        m.handling.observe((performance.now() - startedAt) / 1000);
       };
       // As go-grpc-prometheus: every message counts, the single ones of unary calls included.
-      end.received = () => {
-        m.received.value++;
-      };
-      end.sent = () => {
-        m.sent.value++;
-      };
+      end.received = m.countReceived;
+      end.sent = m.countSent;
       return end;
     },
   };
@@ -186,10 +191,13 @@ interface PendingCounts {
 
 interface MethodMetrics {
   labels: Record<(typeof METHOD_LABELS)[number], string>;
-  handling: Histogram.Internal<string>;
+  handling: LatencySeries;
   started: PendingCounts;
   received: PendingCounts;
   sent: PendingCounts;
-  /** By code and principal. */
-  handled: Map<string, PendingCounts & { code: string; principal: string }>;
+  /** The hooks every call of the method gets: made once, not per call. */
+  countReceived: () => void;
+  countSent: () => void;
+  /** By principal, then by code (0 is OK). */
+  handled: Map<string, (PendingCounts & { code: string; principal: string })[]>;
 }

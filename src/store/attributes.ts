@@ -2,7 +2,7 @@
  * Reading attributes written by us back into domain values. Numbers arrive as
  * NumberValue (wrapNumbers), so they are read from their exact string, never a float.
  */
-import { decimalToNanos, fromNanos, type Money } from "../domain/money.js";
+import { type Money, moneyFromDecimal } from "../domain/money.js";
 
 export type Stored = Record<string, unknown>;
 
@@ -20,5 +20,5 @@ export function readString(item: Stored, name: string): string {
 
 /** An amount stored as an exact decimal `N` plus its currency in another attribute. */
 export function readMoney(item: Stored, amountName: string, currencyName: string): Money {
-  return fromNanos(readString(item, currencyName), decimalToNanos(text(item[amountName])));
+  return moneyFromDecimal(readString(item, currencyName), text(item[amountName]));
 }

@@ -4,6 +4,7 @@ import {
   addMoney,
   decimalToNanos,
   fromNanos,
+  moneyFromDecimal,
   moneyViolations,
   nanosToDecimal,
   toNanos,
@@ -34,6 +35,16 @@ describe("money", () => {
     fc.assert(fc.property(nanoAmount, (n) => decimalToNanos(nanosToDecimal(n)) === n));
     expect(nanosToDecimal(-1_500_000_000n)).toBe("-1.5");
     expect(nanosToDecimal(999_999_999_999_999_999_999_999_999n)).toBe("999999999999999999.999999999");
+  });
+
+  it("reads a stored decimal into the Money that decimalToNanos and fromNanos make", () => {
+    const exponentForms = fc.constantFrom("1E+3", "1.25e-7", "-0.000000001", "+2.5", "-0", "0.10", ".5", "-7.");
+    fc.assert(
+      fc.property(fc.oneof(nanoAmount.map(nanosToDecimal), exponentForms), (text) => {
+        expect(moneyFromDecimal("EUR", text)).toEqual(fromNanos("EUR", decimalToNanos(text)));
+      }),
+    );
+    expect(() => moneyFromDecimal("EUR", "0.0000000001")).toThrow(/9 decimal places/);
   });
 
   it("parses DynamoDB's number forms, exponent included", () => {

@@ -43,6 +43,9 @@ const observed = {
   waitTimeoutMs: undefined as number | undefined,
   waitStarted: Promise.resolve(),
   waitAborted: Promise.resolve(),
+  /** The last GetItem's signal, and the reason a listener it left behind was told. */
+  lastSignal: undefined as AbortSignal | undefined,
+  leftListenerReason: undefined as unknown,
 };
 
 function signalAborted(ctx: HandlerContext): Promise<void> {
@@ -61,7 +64,13 @@ function armWait() {
 
 const inventory: Partial<ServiceImpl<typeof InventoryService>> = {
   async getItem(req, ctx) {
+    observed.lastSignal = ctx.signal;
     switch (req.sku) {
+      case "leave-listening":
+        // Work the handler did not await, listening to the call's signal.
+        observed.leftListenerReason = undefined;
+        ctx.signal.addEventListener("abort", () => (observed.leftListenerReason = ctx.signal.reason), { once: true });
+        break;
       case "boom-connect":
         throw new ConnectError(
           "item boom-connect not found",
@@ -245,6 +254,17 @@ describe("gRPC adapter (grpc-js server, grpc-js client)", () => {
     expect(response.item?.name).toBe("grpc:r-1");
     expect(header.get("x-served-by")).toEqual(["fake"]);
     expect(trailer.get("x-trailer")).toEqual(["done"]);
+  });
+
+  it("aborts ctx.signal at the end of a call for work still listening, and after a failure", async () => {
+    await callUnary(client, "getItem", create(GetItemRequestSchema, { sku: "leave-listening" }));
+    await expect.poll(() => observed.leftListenerReason).toBeInstanceOf(DOMException);
+    expect((observed.leftListenerReason as DOMException).name).toBe("AbortError");
+    await grpcFailure(callUnary(client, "getItem", { sku: "boom-plain" }));
+    await expect.poll(() => observed.lastSignal?.aborted).toBe(true);
+    // A success that left nothing listening skips the abort (grpc-call.ts, finish).
+    await callUnary(client, "getItem", create(GetItemRequestSchema, { sku: "quiet" }));
+    expect(observed.lastSignal?.aborted).toBe(false);
   });
 
   it("answers UNIMPLEMENTED for a method the impl leaves out", async () => {
