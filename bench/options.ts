@@ -23,7 +23,9 @@ export interface BenchOptions {
   /**
    * Calls to both servers, over both transports, before the framework stage's first
    * round, ms: in a quick run without it, the bare server's CPU per call fell from 290 to
-   * 71 µs over the five rounds at 64 in flight.
+   * 71 µs over the five rounds at 64 in flight, and ours needs about ten seconds of gRPC
+   * calls at 64 in flight to reach its steady cost (README, "How it measures"). Longer in
+   * a quick run, whose short rounds leave less time to warm before the 64-in-flight ones.
    */
   frameworkWarmUpMs: number;
   /**
@@ -79,7 +81,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         // busy moment of the machine does not decide the median.
         growthRounds: 5,
         unaryMs: 500,
-        frameworkWarmUpMs: 4_000,
+        frameworkWarmUpMs: 12_000,
         storeWarmUpMs: 8_000,
         writesMs: 1_200,
         scanItems: 4_000,
