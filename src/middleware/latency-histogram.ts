@@ -5,7 +5,10 @@
  * children included (prometheus/client_js#38, open since 2016): about 6 µs of a trivial
  * call's 185 µs of server CPU (README, "Performance"). It registers in a prom-client
  * Registry, which formats it as it formats its own histograms: `_bucket` (cumulative,
- * `le`, "+Inf" last), `_sum`, `_count`. Pinned by test/unit/latency-histogram.test.ts.
+ * `le`, "+Inf" last), `_sum`, `_count`. Two differences, neither reached by metrics.ts:
+ * every label must be given (prom-client leaves a missing one out), and a registry's
+ * reset keeps a series at zero where prom-client drops it until observed again.
+ * Pinned by test/unit/latency-histogram.test.ts.
  */
 import type { Metric, Registry } from "prom-client";
 
@@ -24,6 +27,8 @@ export class LatencySeries {
   }
 
   observe(seconds: number): void {
+    // As prom-client: a NaN would land in the first bucket and make the sum NaN for good.
+    if (!Number.isFinite(seconds)) throw new TypeError(`Value is not a valid number: ${seconds}`);
     const bounds = this.upperBounds;
     let i = 0;
     while (i < bounds.length && seconds > bounds[i]!) i++;
@@ -53,9 +58,10 @@ export class LatencyHistogram {
     buckets: readonly number[],
     registry: Registry,
   ) {
+    if (labelNames.includes("le")) throw new Error(`${name}: "le" is the buckets' own label`);
     this.#upperBounds = [...buckets].sort((a, b) => a - b);
-    // The Registry's type names prom-client's own classes only; it calls name, get(),
-    // reset() and reads type and aggregator, all of which are here.
+    // The Registry's type names prom-client's own classes only; it reads name and type and
+    // calls get() (whose result carries the aggregator) and reset(), all of which are here.
     registry.registerMetric(this as unknown as Metric);
   }
 
@@ -64,11 +70,14 @@ export class LatencyHistogram {
    * caller where it can be (one per RPC method); found by its values otherwise.
    */
   series(labels: Readonly<Record<string, string>>): LatencySeries {
-    let key = "";
-    for (const name of this.labelNames) key += `${labels[name] ?? ""}\u0000`;
+    const values = this.labelNames.map((name) => labels[name]);
+    if (values.includes(undefined) || Object.keys(labels).length !== values.length) {
+      throw new Error(`${this.name}: labels ${Object.keys(labels).join(", ")} are not ${this.labelNames.join(", ")}`);
+    }
+    const key = JSON.stringify(values);
     let series = this.#series.get(key);
     if (series === undefined) {
-      const own = Object.fromEntries(this.labelNames.map((name) => [name, labels[name] ?? ""]));
+      const own = Object.fromEntries(this.labelNames.map((name, i) => [name, values[i]!]));
       series = new LatencySeries(own, this.#upperBounds);
       this.#series.set(key, series);
     }

@@ -1,7 +1,9 @@
 /**
  * The grpc-js call adapter: runs a ServiceImpl method for a grpc-js server call, handing
  * it a HandlerContext that behaves as the one a Connect handler gets (openCall), so
- * handlers and middleware cannot tell the transports apart.
+ * handlers and middleware cannot tell the transports apart, with one exception: after a
+ * single answer that succeeded with nothing listening to ctx.signal, the signal is left
+ * as it was rather than aborted (CallScope.finish says why).
  *
  * One flow for the four method kinds: the input is the single decoded request (unary,
  * server streaming) or a stream of decoded requests (client streaming, bidi); the output
@@ -315,6 +317,9 @@ function openCall(call: SurfaceCall, method: DescMethod, maxTimeoutMs: number, p
       // Event would be made and dispatched to nobody: about a twentieth of a trivial
       // call's server CPU (README, "Performance"). A failure or a stream may leave work
       // behind (a batch's other writes, a producer that checks signal.aborted): always.
+      // The rule this relies on: a single-answer handler leaves no work it did not await,
+      // and a signal derived from ctx.signal (AbortSignal.any adds no listener to its
+      // sources) is derived by code that also listens to ctx.signal while it runs.
       if (always || getEventListeners(controller.signal, "abort").length > 0) controller.abort(callEnded);
     },
   };

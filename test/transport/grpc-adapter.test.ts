@@ -104,7 +104,8 @@ const inventory: Partial<ServiceImpl<typeof InventoryService>> = {
       },
     };
   },
-  async *scanItems(req) {
+  async *scanItems(req, ctx) {
+    observed.lastSignal = ctx.signal;
     observed.produced = 0;
     observed.scanFinished = false;
     // total_segments 0: a finite stream of SCAN_MESSAGES; otherwise endless. The signal
@@ -129,7 +130,8 @@ const inventory: Partial<ServiceImpl<typeof InventoryService>> = {
 };
 
 const orders: Partial<ServiceImpl<typeof OrderService>> = {
-  async importOrders(requests) {
+  async importOrders(requests, ctx) {
+    observed.lastSignal = ctx.signal;
     let written = 0n;
     for await (const req of requests) written += BigInt(req.orders.length);
     return { written };
@@ -343,6 +345,8 @@ describe("gRPC adapter (grpc-js server, grpc-js client)", () => {
       Array.from({ length: SCAN_MESSAGES }, (_, i) => BigInt(i)),
     );
     expect(observed.scanFinished).toBe(true);
+    // A stream's end aborts its signal even with nothing listening (grpc-call.ts, finish).
+    await expect.poll(() => observed.lastSignal?.aborted).toBe(true);
   });
 
   it("holds the producer back while the client does not read (HTTP/2 flow control)", async () => {
@@ -436,6 +440,8 @@ describe("gRPC adapter (grpc-js server, grpc-js client)", () => {
         call.end();
       });
       expect(response.written).toBe(10n);
+      // A single answer that succeeded, nothing listening: no abort (grpc-call.ts, finish).
+      expect(observed.lastSignal?.aborted).toBe(false);
       // Bad bytes mid-stream: INVALID_ARGUMENT.
       const err = await new Promise<grpc.ServiceError>((resolve) => {
         const call = raw.makeClientStreamRequest(

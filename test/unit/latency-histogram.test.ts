@@ -64,6 +64,18 @@ describe("LatencyHistogram", () => {
     expect(text).toContain('op_seconds_sum{operation="GetItem",outcome="OK"} 0.2');
   });
 
+  it("refuses what prom-client's Histogram refuses: a value that is not finite, labels other than its own", () => {
+    const registry = new Registry();
+    const latency = new LatencyHistogram("op_seconds", "help", LABELS, BUCKETS, registry);
+    const series = latency.series({ operation: "GetItem", outcome: "OK" });
+    expect(() => series.observe(Number.NaN)).toThrow(TypeError);
+    expect(() => series.observe(Number.POSITIVE_INFINITY)).toThrow(TypeError);
+    expect(() => latency.series({ operation: "GetItem" })).toThrow(/labels operation are not operation, outcome/);
+    expect(() => latency.series({ operation: "GetItem", outcome: "OK", extra: "x" })).toThrow(/are not/);
+    expect(() => new LatencyHistogram("x_seconds", "help", ["le"], BUCKETS, registry)).toThrow(/"le"/);
+    expect(series.count).toBe(0);
+  });
+
   it("refuses a second metric of its name in a registry, as prom-client's metrics do", () => {
     const registry = new Registry();
     new LatencyHistogram("op_seconds", "help", LABELS, BUCKETS, registry);
