@@ -49,13 +49,6 @@ const PLAIN_DECIMAL = /^(-?)(\d+)(?:\.(\d{1,9}))?$/;
  * because it cannot have been written by us.
  */
 export function decimalToNanos(text: string): bigint {
-  // What we write (nanosToDecimal) is plain: its digits and nine-padded fraction are the
-  // nanos, parsed as one BigInt. Read for every amount of every item a scan streams.
-  const plain = PLAIN_DECIMAL.exec(text);
-  if (plain !== null) {
-    const nanos = BigInt(plain[2]! + (plain[3] ?? "").padEnd(9, "0"));
-    return plain[1] === "-" ? -nanos : nanos;
-  }
   const m = DECIMAL.exec(text.trim());
   if (!m || (m[2] === "" && (m[3] ?? "") === "")) throw new Error(`not a decimal number: ${text}`);
   let digits = (m[2] ?? "") + (m[3] ?? "");
@@ -74,8 +67,9 @@ export function decimalToNanos(text: string): bigint {
 
 /**
  * The Money a stored decimal string holds: what decimalToNanos and fromNanos make
- * together. Read for every amount of every item read, so the plain form we write is split
- * into units and nanos where it stands, without a bigint division.
+ * together. Read for every amount of every item read (every item a scan streams), so the
+ * plain form we write (nanosToDecimal) is split into units and nanos where it stands,
+ * without a bigint division; any other form goes the general way.
  */
 export function moneyFromDecimal(currencyCode: string, text: string): Money {
   const plain = PLAIN_DECIMAL.exec(text);
