@@ -40,11 +40,12 @@ export function createInMemoryStoreClient(table: string, items: readonly Stored[
     call,
     callAtMostOnce: call,
     // Through the breaker, as the real getItem; without an SDK command, which the real one
-    // does not build either (it sends its first attempt itself: direct-reads.ts).
+    // does not build either (it sends its first attempt itself: direct-calls.ts).
     getItem: (input) => breaker.run(async () => lookUp(input)),
-    readPage(operation) {
-      return Promise.reject(new Error(`the in-memory store answers GetItem only, not ${operation}`));
-    },
+    readPage: (operation) => answersGetItemOnly(operation),
+    batchGet: () => answersGetItemOnly("BatchGetItem"),
+    batchWrite: () => answersGetItemOnly("BatchWriteItem"),
+    transactWrite: () => answersGetItemOnly("TransactWriteItems"),
     async ping(probeTable) {
       await call((d) => d.send(new GetCommand({ TableName: probeTable, Key: { request_id: "__health_probe__" } })));
     },
@@ -55,4 +56,8 @@ export function createInMemoryStoreClient(table: string, items: readonly Stored[
       raw.destroy();
     },
   };
+}
+
+function answersGetItemOnly(operation: string): Promise<never> {
+  return Promise.reject(new Error(`the in-memory store answers GetItem only, not ${operation}`));
 }

@@ -5,10 +5,9 @@
  */
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { BatchGetCommand, BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { keysUnprocessed, writesUnprocessed } from "../domain/errors.js";
 import { BATCH_BACKOFF } from "../domain/retry-policy.js";
-import { type StoreClient, withSignal } from "./dynamo.js";
+import type { StoreClient } from "./dynamo.js";
 
 export const BATCH_GET_LIMIT = 100;
 export const BATCH_WRITE_LIMIT = 25;
@@ -67,14 +66,12 @@ export async function batchGet(
       backoff,
       signal,
       async (pending) => {
-        const out = await client.call((doc) =>
-          doc.send(
-            new BatchGetCommand({ RequestItems: { [table]: { Keys: [...pending], ConsistentRead: true } } }),
-            withSignal(signal),
-          ),
+        const out = await client.batchGet(
+          { RequestItems: { [table]: { Keys: [...pending], ConsistentRead: true } } },
+          signal,
         );
-        found.push(...(out.Responses?.[table] ?? []));
-        return (out.UnprocessedKeys?.[table]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+        found.push(...(out.Responses[table] ?? []));
+        return out.UnprocessedKeys[table]?.Keys ?? [];
       },
       keysUnprocessed,
     );
@@ -106,10 +103,8 @@ export async function batchWrite(
       backoff,
       signal,
       async (pending) => {
-        const out = await client.call((doc) =>
-          doc.send(new BatchWriteCommand({ RequestItems: { [table]: [...pending] } }), withSignal(signal)),
-        );
-        return (out.UnprocessedItems?.[table] as BatchWrite[] | undefined) ?? [];
+        const out = await client.batchWrite({ RequestItems: { [table]: [...pending] } }, signal);
+        return out.UnprocessedItems[table] ?? [];
       },
       writesUnprocessed,
     );

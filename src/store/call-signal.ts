@@ -9,7 +9,7 @@
  * a cancelled call still ends its DynamoDB request, and sends none after.
  *
  * The same context can carry the outcome of a first attempt already made elsewhere
- * (direct-reads.ts sends a read's first attempt itself): the handler then gives the SDK that
+ * (direct-calls.ts sends a read's first attempt itself): the handler then gives the SDK that
  * outcome as its own first attempt's instead of sending again, so the SDK's error typing,
  * clock-skew correction and retries take over from there exactly as if it had sent it.
  *

@@ -6,11 +6,14 @@
  */
 import { type AttributeValue, DynamoDBClient, type DynamoDBClientConfig } from "@aws-sdk/client-dynamodb";
 import {
+  type BatchGetCommandInput,
+  type BatchWriteCommandInput,
   DynamoDBDocumentClient,
   GetCommand,
   type GetCommandInput,
   type QueryCommandInput,
   type ScanCommandInput,
+  type TransactWriteCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { HttpRequest } from "@smithy/core/protocols";
@@ -22,12 +25,14 @@ import { SDK_MAX_ATTEMPTS } from "../domain/retry-policy.js";
 import { createStoreBreaker, type StoreBreaker, type StoreBreakerOptions } from "../resilience/circuit-breaker.js";
 import { SignalScopedHandler } from "./call-signal.js";
 import {
-  DirectReads,
+  type BatchGetRead,
+  type BatchWriteDone,
+  DirectCalls,
   ITEM_MARSHALL_OPTIONS,
   ITEM_UNMARSHALL_OPTIONS,
   type PageOperation,
   type PageRead,
-} from "./direct-reads.js";
+} from "./direct-calls.js";
 import { signerBuiltOnce } from "./request-signer.js";
 import { SigningSha256 } from "./signing-hash.js";
 import { keyAttributesOf } from "./tables.js";
@@ -86,6 +91,15 @@ export interface StoreClient {
     input: QueryCommandInput | ScanCommandInput,
     signal: AbortSignal | undefined,
   ): Promise<PageRead>;
+  /** One BatchGetItem (document client form), sent as `getItem` sends a read. */
+  batchGet(input: BatchGetCommandInput, signal: AbortSignal | undefined): Promise<BatchGetRead>;
+  /** One BatchWriteItem of unconditional puts and deletes (document client form), sent as `getItem` sends a read. */
+  batchWrite(input: BatchWriteCommandInput, signal: AbortSignal | undefined): Promise<BatchWriteDone>;
+  /**
+   * One TransactWriteItems (document client form), sent as `getItem` sends a read, and
+   * retried by the SDK as `call` would retry it: give it a ClientRequestToken.
+   */
+  transactWrite(input: TransactWriteCommandInput, signal: AbortSignal | undefined): Promise<void>;
   /**
    * The same for a single write that is not safe to repeat (a conditional put, an
    * increment): the SDK retries only throttling, which DynamoDB guarantees was not
@@ -145,19 +159,19 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
   const rawOnce = sdkClient({ retryStrategy: new ThrottlingOnlyRetryStrategy(maxAttempts) });
   const docOnce = DynamoDBDocumentClient.from(rawOnce, translation());
   if (report) for (const client of [raw, rawOnce]) observeOperations(client, report);
-  // Reads of an item or a page, the commonest calls, send their first attempt themselves
-  // (direct-reads.ts) and go through the SDK on a client that resolves its middleware
-  // once per command (call-signal.ts says why the signal travels apart). The document
-  // client refuses `cacheMiddleware`, so this one is raw and the reads marshal their keys
-  // and values and unmarshal their items themselves, with the document clients' options.
-  // Its retry quota (which throttled retries drain) is its own: the other clients' calls
-  // draw on theirs.
-  const reads = sdkClient({ cacheMiddleware: true, requestHandler: new SignalScopedHandler(http) });
-  const directReads = new DirectReads(reads, http, maxAttempts);
+  // Reads of an item or a page, batches and transactions, the commonest calls, send their
+  // first attempt themselves (direct-calls.ts) and go through the SDK on a client that
+  // resolves its middleware once per command (call-signal.ts says why the signal travels
+  // apart). The document client refuses `cacheMiddleware`, so this one is raw and the
+  // calls marshal and unmarshal their items themselves, with the document clients'
+  // options. Its retry quota (which throttled retries drain) is its own: the other
+  // clients' calls draw on theirs.
+  const direct = sdkClient({ cacheMiddleware: true, requestHandler: new SignalScopedHandler(http) });
+  const directCalls = new DirectCalls(direct, http, maxAttempts);
   const breaker = createStoreBreaker(options.breaker);
-  /** A direct read, reported as an operation when operations are observed. */
-  const timed = <T extends { attempts: number }>(operation: string, read: () => Promise<T>): Promise<T> =>
-    report ? timedOperation(report, operation, read, (r) => r.attempts) : read();
+  /** A direct call, reported as an operation when operations are observed. */
+  const timed = <T extends { attempts: number }>(operation: string, send: () => Promise<T>): Promise<T> =>
+    report ? timedOperation(report, operation, send, (r) => r.attempts) : send();
   /** One SDK call through the breaker, its failures classified (classifySdkError). */
   const guarded = <T>(send: () => Promise<T>, classify: { writeOutcomeUnknown?: boolean } = {}): Promise<T> =>
     breaker.run(async () => {
@@ -168,15 +182,20 @@ export function createStoreClient(options: StoreClientOptions): StoreClient {
       }
     });
   // A document client's destroy() does nothing: the clients it wraps are destroyed here.
-  const sdkClients = [raw, rawOnce, reads];
+  const sdkClients = [raw, rawOnce, direct];
   return {
     doc,
     raw,
     call: (fn) => guarded(() => fn(doc)),
     getItem: (input, signal) =>
-      guarded(async () => (await timed("GetItem", () => directReads.item(input, signal))).item),
+      guarded(async () => (await timed("GetItem", () => directCalls.item(input, signal))).item),
     readPage: (operation, input, signal) =>
-      guarded(() => timed(operation, () => directReads.page(operation, input, signal))),
+      guarded(() => timed(operation, () => directCalls.page(operation, input, signal))),
+    batchGet: (input, signal) => guarded(() => timed("BatchGetItem", () => directCalls.batchGet(input, signal))),
+    batchWrite: (input, signal) => guarded(() => timed("BatchWriteItem", () => directCalls.batchWrite(input, signal))),
+    transactWrite: async (input, signal) => {
+      await guarded(() => timed("TransactWriteItems", () => directCalls.transactWrite(input, signal)));
+    },
     callAtMostOnce: (fn) => guarded(() => fn(docOnce), { writeOutcomeUnknown: true }),
     async ping(table, signal) {
       const request = pingRequest(table);

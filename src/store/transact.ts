@@ -8,9 +8,9 @@
 
 import { createHash, randomUUID } from "node:crypto";
 import { type AttributeValue, type CancellationReason, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
-import { TransactWriteCommand, type TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
+import type { TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
 import { throttled, transactionConflict } from "../domain/errors.js";
-import { itemAtFailure, type StoreClient, withSignal } from "./dynamo.js";
+import { itemAtFailure, type StoreClient } from "./dynamo.js";
 
 export type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
 export type StoredItem = Record<string, unknown>;
@@ -66,7 +66,7 @@ export async function transactWrite(
     ClientRequestToken: clientRequestToken(options.tokenSeed),
   };
   try {
-    await client.call((doc) => doc.send(new TransactWriteCommand(input), withSignal(options.signal)));
+    await client.transactWrite(input, options.signal);
   } catch (err) {
     throw interpretCancellation(err, writes, options.combineFailures);
   }

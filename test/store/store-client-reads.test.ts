@@ -55,7 +55,7 @@ describe("store client requests", () => {
   it("are signed validly, by the signers each client keeps, on reads, writes and at-most-once writes alike", async () => {
     const { endpoint, received } = await recordingEndpoint();
     const client = storeClient(endpoint);
-    // The first read of a table goes through the SDK; the later ones are sent by direct-reads.ts.
+    // The first read of a table goes through the SDK; the later ones are sent by direct-calls.ts.
     for (let i = 0; i < 3; i++) {
       await client.getItem({ TableName: "Inventory", Key: { sku: `sku-${i}` }, ConsistentRead: true }, undefined);
       await client.call((doc) => doc.send(new PutCommand({ TableName: "Inventory", Item: { sku: `sku-${i}`, n: i } })));
@@ -87,7 +87,7 @@ describe("store client requests", () => {
       ExpressionAttributeNames: { "#a": "status", "#b": "total" },
     };
     await client.getItem(input, undefined); // through the SDK
-    await client.getItem(input, undefined); // sent by direct-reads.ts
+    await client.getItem(input, undefined); // sent by direct-calls.ts
     expect(received).toHaveLength(2);
     for (const r of received) {
       expect(JSON.parse(r.body)).toEqual({
@@ -125,7 +125,7 @@ describe.each(["Query", "Scan"] as const)("the requests of a %s page", (operatio
       ExclusiveStartKey: { customer_id: "c-1", order_id: "o-1" },
     };
     await client.readPage(operation, input, undefined); // through the SDK
-    await client.readPage(operation, input, undefined); // sent by direct-reads.ts
+    await client.readPage(operation, input, undefined); // sent by direct-calls.ts
     expect(received.map((r) => r.req.headers["x-amz-target"])).toEqual([
       `DynamoDB_20120810.${operation}`,
       `DynamoDB_20120810.${operation}`,
@@ -150,7 +150,7 @@ describe.each(["Query", "Scan"] as const)("the requests of a %s page", (operatio
   });
 });
 
-/** The two ways a read is sent: the first of its table through the SDK, later ones by direct-reads.ts. */
+/** The two ways a read is sent: the first of its table through the SDK, later ones by direct-calls.ts. */
 const readKinds = [
   { kind: "the first read of a table (through the SDK)", warm: false },
   { kind: "a later read (sent directly)", warm: true },

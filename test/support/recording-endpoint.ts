@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { PageOperation } from "../../src/store/direct-reads.js";
+import type { PageOperation } from "../../src/store/direct-calls.js";
 import { createStoreClient, type StoreClient, type StoreClientOptions } from "../../src/store/dynamo.js";
 
 export interface Received {
@@ -31,22 +31,56 @@ export function storeClientFor(endpoint: string, options: Partial<StoreClientOpt
   return client;
 }
 
-/** The kinds of read direct-reads.ts sends itself. */
-export type ReadKind = "GetItem" | PageOperation;
+/** The kinds of call direct-calls.ts sends itself. */
+export type DirectKind = "GetItem" | PageOperation | "BatchGetItem" | "BatchWriteItem" | "TransactWriteItems";
 
 /**
- * Reads Inventory once with `kind`, so that the client's later reads of that kind are sent
- * directly (direct-reads.ts; the first read of each kind of a table goes through the
- * SDK), and leaves that read out of `received`. The endpoint must answer it: see
- * `exceptWarmUp`.
+ * Makes one call of `kind` (reads, batches of Inventory; a transaction of a put to Orders
+ * and an update of Inventory), so that the client's later calls of that kind on those
+ * tables are sent directly (direct-calls.ts; the first call of each kind on each set of
+ * tables goes through the SDK), and leaves that call out of `received`. The endpoint must
+ * answer it: see `exceptWarmUp`.
  */
-export async function warmUp(client: StoreClient, received: Received[], kind: ReadKind = "GetItem"): Promise<void> {
-  if (kind === "GetItem") await client.getItem({ TableName: "Inventory", Key: { sku: "warm-up" } }, undefined);
-  else await client.readPage(kind, { TableName: "Inventory", ExclusiveStartKey: { sku: "warm-up" } }, undefined);
+export async function warmUp(client: StoreClient, received: Received[], kind: DirectKind = "GetItem"): Promise<void> {
+  const key = { sku: "warm-up" };
+  switch (kind) {
+    case "GetItem":
+      await client.getItem({ TableName: "Inventory", Key: key }, undefined);
+      break;
+    case "Query":
+    case "Scan":
+      await client.readPage(kind, { TableName: "Inventory", ExclusiveStartKey: key }, undefined);
+      break;
+    case "BatchGetItem":
+      await client.batchGet({ RequestItems: { Inventory: { Keys: [key] } } }, undefined);
+      break;
+    case "BatchWriteItem":
+      await client.batchWrite({ RequestItems: { Inventory: [{ PutRequest: { Item: key } }] } }, undefined);
+      break;
+    case "TransactWriteItems":
+      await client.transactWrite(
+        {
+          TransactItems: [
+            { Put: { TableName: "Orders", Item: { order_id: "warm-up" } } },
+            {
+              Update: {
+                TableName: "Inventory",
+                Key: key,
+                UpdateExpression: "SET n = :n",
+                ExpressionAttributeValues: { ":n": 1 },
+              },
+            },
+          ],
+          ClientRequestToken: "warm-up",
+        },
+        undefined,
+      );
+      break;
+  }
   received.splice(0);
 }
 
-/** Answers the warm-up read with no item, and leaves every other request to `answer`. */
+/** Answers the warm-up call with an empty answer (no item), and leaves every other request to `answer`. */
 export function exceptWarmUp(answer: (r: Received) => void) {
   return (r: Received) => (r.body.includes('"warm-up"') ? reply("{}")(r) : answer(r));
 }

@@ -1,15 +1,16 @@
 /**
- * A read's first attempt (an item's, or a Query's or Scan's page), when direct-reads.ts
- * sends it itself, ends up as the SDK's own would: whatever is not a 200 becomes the SDK's first attempt, so the SDK types the error,
- * corrects its clock, backs off and retries, and no more requests go out than the SDK's
- * maxAttempts. A recording endpoint stands in for DynamoDB and answers as a test says.
+ * A call's first attempt (an item's or a page's read, a batch, a transaction), when
+ * direct-calls.ts sends it itself, ends up as the SDK's own would: whatever is not a 200
+ * becomes the SDK's first attempt, so the SDK types the error, corrects its clock, backs
+ * off and retries, and no more requests go out than the SDK's maxAttempts. A recording
+ * endpoint stands in for DynamoDB and answers as a test says.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { StoreClient, StoreOperationEvent } from "../../src/store/dynamo.js";
 import {
   closeRecordingEndpoints,
+  type DirectKind,
   exceptWarmUp,
-  type ReadKind,
   type Received,
   recordingEndpoint,
   reply,
@@ -38,11 +39,11 @@ const PAGE_READ = {
   ExclusiveStartKey: { sku: "0" },
 };
 
-/** Each kind of read: how a test makes it, and the 200 that answers it. */
-const READS: Record<ReadKind, { read: (client: StoreClient) => Promise<unknown>; success: string }> = {
-  GetItem: { read: (client) => client.getItem(READ, undefined), success: ITEM },
+/** Each kind of call: how a test makes it, and the 200 that answers it. */
+const CALLS: Record<DirectKind, { call: (client: StoreClient) => Promise<unknown>; success: string }> = {
+  GetItem: { call: (client) => client.getItem(READ, undefined), success: ITEM },
   Query: {
-    read: (client) =>
+    call: (client) =>
       client.readPage(
         "Query",
         { ...PAGE_READ, KeyConditionExpression: "sku = :s", ExpressionAttributeValues: { ":s": "a", ":n": 1 } },
@@ -50,17 +51,64 @@ const READS: Record<ReadKind, { read: (client: StoreClient) => Promise<unknown>;
       ),
     success: PAGE,
   },
-  Scan: { read: (client) => client.readPage("Scan", PAGE_READ, undefined), success: PAGE },
+  Scan: { call: (client) => client.readPage("Scan", PAGE_READ, undefined), success: PAGE },
+  BatchGetItem: {
+    call: (client) =>
+      client.batchGet({ RequestItems: { Inventory: { Keys: [{ sku: "a" }, { sku: "b" }] } } }, undefined),
+    success: JSON.stringify({
+      Responses: { Inventory: [{ sku: { S: "a" }, n: { N: "7" } }] },
+      UnprocessedKeys: { Inventory: { Keys: [{ sku: { S: "b" } }] } },
+    }),
+  },
+  BatchWriteItem: {
+    call: (client) =>
+      client.batchWrite(
+        {
+          RequestItems: {
+            Inventory: [{ PutRequest: { Item: { sku: "a", n: 7 } } }, { DeleteRequest: { Key: { sku: "b" } } }],
+          },
+        },
+        undefined,
+      ),
+    success: JSON.stringify({ UnprocessedItems: { Inventory: [{ DeleteRequest: { Key: { sku: { S: "b" } } } }] } }),
+  },
+  TransactWriteItems: {
+    call: (client) =>
+      client.transactWrite(
+        {
+          TransactItems: [
+            {
+              Put: {
+                TableName: "Orders",
+                Item: { order_id: "o-1", total: 7 },
+                ConditionExpression: "attribute_not_exists(order_id)",
+              },
+            },
+            {
+              Update: {
+                TableName: "Inventory",
+                Key: { sku: "a" },
+                UpdateExpression: "SET n = n - :q",
+                ExpressionAttributeValues: { ":q": 1 },
+              },
+            },
+          ],
+          ClientRequestToken: "token-1",
+        },
+        undefined,
+      ),
+    success: "{}",
+  },
 };
 
 /**
  * A client answered by `answers` in turn (the last one for any request after). When
- * `warm`, its first read of Inventory (through the SDK) has been answered first, so the
- * next read's first attempt is sent directly; the requests and operations after it.
+ * `warm`, its first call of `kind` (through the SDK) has been answered first, so the next
+ * one's first attempt is sent directly; the requests and operations after it.
  */
 async function clientAnswering(
   answers: ((r: Received) => void)[],
-  { warm = true, maxAttempts = 3, kind = "GetItem" as ReadKind } = {},
+  { warm = true, maxAttempts = 3, kind = "GetItem" as DirectKind } = {},
 ) {
   const { endpoint, received } = await recordingEndpoint(
     exceptWarmUp((r) => answers[Math.min(received.length - 1, answers.length - 1)]?.(r)),
@@ -76,10 +124,10 @@ async function clientAnswering(
 
 const warmClient = (answers: ((r: Received) => void)[], maxAttempts = 3) => clientAnswering(answers, { maxAttempts });
 
-/** How one read ends, first attempt sent directly or by the SDK: its result or error, requests sent, attempts counted. */
-async function outcomeOfRead(answers: ((r: Received) => void)[], warm: boolean, kind: ReadKind = "GetItem") {
+/** How one call ends, first attempt sent directly or by the SDK: its result or error, requests sent, attempts counted. */
+async function outcomeOfCall(answers: ((r: Received) => void)[], warm: boolean, kind: DirectKind = "GetItem") {
   const { client, received, operations } = await clientAnswering(answers, { warm, kind });
-  const result = await READS[kind].read(client).then(
+  const result = await CALLS[kind].call(client).then(
     (item) => ({ item }),
     (error: { name: string; reason?: string; cause?: { name?: string } }) => ({
       error: [error.name, error.reason, error.cause?.name],
@@ -117,13 +165,13 @@ describe("a directly sent first attempt that fails is the SDK's first attempt", 
     expect(operations).toEqual([expect.objectContaining({ outcome: "OK", attempts: 2 })]);
   });
 
-  it.each(Object.keys(READS) as ReadKind[])(
+  it.each(Object.keys(CALLS) as DirectKind[])(
     "%s: every failure (and an empty 200) ends as it does when the SDK sends the first attempt itself",
     {
       timeout: 60_000,
     },
     async (kind) => {
-      const { success } = READS[kind];
+      const { success } = CALLS[kind];
       const cutShort = ({ res }: Received) => {
         res.writeHead(200, { "content-type": "application/x-amz-json-1.0", "content-length": "500" });
         res.write(success.slice(0, 10), () => res.socket?.destroy());
@@ -142,8 +190,8 @@ describe("a directly sent first attempt that fails is the SDK's first attempt", 
       };
       for (const [name, failure] of Object.entries(failures)) {
         for (const answers of [[failure], [failure, reply(success)]]) {
-          const direct = await outcomeOfRead(answers, true, kind);
-          const viaSdk = await outcomeOfRead(answers, false, kind);
+          const direct = await outcomeOfCall(answers, true, kind);
+          const viaSdk = await outcomeOfCall(answers, false, kind);
           expect({ name, ...direct }).toEqual({ name, ...viaSdk });
         }
       }

@@ -1,5 +1,5 @@
 /**
- * signRead makes the signature the SDK's own signer makes: the same headers, Authorization
+ * signDirectCall makes the signature the SDK's own signer makes: the same headers, Authorization
  * included, as AwsSdkSigV4Signer over a client signer (request-signer.ts) with the SDK's
  * stock SHA-256, for any request, credentials, clock offset, time and scope.
  */
@@ -9,7 +9,7 @@ import { HttpRequest } from "@smithy/core/protocols";
 import type { AuthScheme, AwsCredentialIdentity } from "@smithy/types";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { type ReadSigningConfig, signRead } from "../../src/store/read-signer.js";
+import { type DirectSigningConfig, signDirectCall } from "../../src/store/direct-signer.js";
 import { signerBuiltOnce } from "../../src/store/request-signer.js";
 
 const SDK_SIGNER = new AwsSdkSigV4Signer();
@@ -72,7 +72,7 @@ function request(headers: Record<string, string>, body: string): HttpRequest & {
 }
 
 /** A client's configuration as signing reads it: the service's own signer setting, stock SHA-256. */
-type SdkConfig = ReadSigningConfig & { sha256: typeof Sha256; signer: ReturnType<typeof signerBuiltOnce> };
+type SdkConfig = DirectSigningConfig & { sha256: typeof Sha256; signer: ReturnType<typeof signerBuiltOnce> };
 
 function clientConfig(identity: () => AwsCredentialIdentity, clockOffset: number, noSkewCorrection = false): SdkConfig {
   const config: SdkConfig = {
@@ -101,7 +101,7 @@ async function sdkSigned(req: HttpRequest, config: SdkConfig, authScheme: AuthSc
   return (await sdkSigning(req, config, authScheme)).headers;
 }
 
-describe("signRead", () => {
+describe("signDirectCall", () => {
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ["Date"] });
   });
@@ -127,7 +127,7 @@ describe("signRead", () => {
             const scheme = authScheme as AuthScheme | undefined;
             const expected = await sdkSigning(request(headers, body), config, scheme);
             const ours = request(headers, body);
-            const signing = await signRead(ours, config, scheme);
+            const signing = await signDirectCall(ours, config, scheme);
             expect(ours.headers).toEqual(expected.headers);
             // What the success handler reads to sample the server's clock, or not to.
             expect(signing).toEqual(expected.forSuccessHandler);
@@ -143,10 +143,10 @@ describe("signRead", () => {
     const identity = { accessKeyId: "AKID", secretAccessKey: "first" };
     const config = clientConfig(() => identity, 0);
     const headers = { host: "dynamodb.eu-west-1.amazonaws.com" };
-    await signRead(request(headers, "{}"), config, undefined);
+    await signDirectCall(request(headers, "{}"), config, undefined);
     identity.secretAccessKey = "second";
     const ours = request(headers, "{}");
-    await signRead(ours, config, undefined);
+    await signDirectCall(ours, config, undefined);
     expect(ours.headers).toEqual(await sdkSigned(request(headers, "{}"), config, undefined));
   });
 
@@ -157,10 +157,10 @@ describe("signRead", () => {
     const headers = { host: "dynamodb.eu-west-1.amazonaws.com", "x-amz-target": "DynamoDB_20120810.GetItem" };
     for (const next of ["new-secret", "newer-secret"]) {
       const before = request(headers, "{}");
-      await signRead(before, config, undefined);
+      await signDirectCall(before, config, undefined);
       identity = { accessKeyId: "AKIDNEW", secretAccessKey: next, sessionToken: "token" };
       const after = request(headers, "{}");
-      await signRead(after, config, undefined);
+      await signDirectCall(after, config, undefined);
       expect(after.headers).toEqual(await sdkSigned(request(headers, "{}"), config, undefined));
       expect(after.headers["authorization"]).not.toBe(before.headers["authorization"]);
     }
@@ -170,7 +170,7 @@ describe("signRead", () => {
     const config = clientConfig(() => ({ accessKeyId: "AKID" }) as AwsCredentialIdentity, 0);
     const sdk = sdkSigned(request({}, "{}"), config, undefined);
     await expect(sdk).rejects.toThrow("Resolved credential object is not valid");
-    await expect(signRead(request({}, "{}"), config, undefined)).rejects.toThrow(
+    await expect(signDirectCall(request({}, "{}"), config, undefined)).rejects.toThrow(
       "Resolved credential object is not valid",
     );
   });

@@ -1,6 +1,7 @@
 /**
- * SigV4 for the first attempt of a direct read (direct-reads.ts: an item, or a page of a
- * Query or Scan): the signature the client's own signer would make, made with less work.
+ * SigV4 for the first attempt of a direct call (direct-calls.ts: an item or a page read,
+ * a batch, a transaction): the signature the client's own signer would make, made with
+ * less work.
  *
  * Why not AwsSdkSigV4Signer, as before: timed inside the service at one read in flight,
  * signing was the largest piece of the service's own time per GetItem, 0.13 ms. The SDK's
@@ -16,7 +17,7 @@
  * What is not written again here: which headers are signed and how their values are
  * trimmed (SignatureV4's getCanonicalHeaders), the canonical request (its
  * createCanonicalRequest), the scope and the signing key's derivation (createScope,
- * getSigningKey). test/store/read-signer.test.ts requires the same headers, signature
+ * getSigningKey). test/store/direct-signer.test.ts requires the same headers, signature
  * included, as AwsSdkSigV4Signer's for any body, headers, credentials, clock offset and
  * scope.
  */
@@ -34,7 +35,7 @@ import type { AuthScheme, AwsCredentialIdentity, AwsCredentialIdentityProvider, 
 import { SigningSha256 } from "./signing-hash.js";
 
 /** What is read of the client's resolved configuration, as its signer reads it. */
-export interface ReadSigningConfig {
+export interface DirectSigningConfig {
   credentials: AwsCredentialIdentityProvider;
   region: () => Promise<string>;
   /** The SDK's clock-skew correction, ms (updated from answers' Date headers). */
@@ -50,8 +51,8 @@ export interface ReadSigningConfig {
  * What AwsSdkSigV4Signer.sign leaves in its signing properties that its successHandler
  * reads (the clock sampling from an answer's Date header), left the same way here.
  */
-export type ReadSigning = {
-  config: ReadSigningConfig;
+export type DirectSigning = {
+  config: DirectSigningConfig;
   _disableClockSkewCorrection: boolean;
   _skipClockSkewSampling: boolean;
   _requestSentAt?: number;
@@ -93,11 +94,11 @@ const signingKeys = new WeakMap<AwsCredentialIdentity, { scope: string; secret: 
  * `authScheme` (its signing region and name; absent: the client's region, "dynamodb", as
  * request-signer.ts's signers are built).
  */
-export async function signRead(
+export async function signDirectCall(
   request: HttpRequest & { body: string },
-  config: ReadSigningConfig,
+  config: DirectSigningConfig,
   authScheme: AuthScheme | undefined,
-): Promise<ReadSigning> {
+): Promise<DirectSigning> {
   const credentials = await config.credentials();
   if (typeof credentials?.accessKeyId !== "string" || typeof credentials.secretAccessKey !== "string") {
     // SignatureV4's own words for the same case.
@@ -108,7 +109,7 @@ export async function signRead(
   // As AwsSdkSigV4Signer.sign: the skew-corrected date (getSkewCorrectedDate) unless the
   // correction is off, formatted as SignatureV4 formats it.
   const noSkewCorrection = (await config.disableClockSkewCorrection?.()) === true;
-  const signing: ReadSigning = {
+  const signing: DirectSigning = {
     config,
     _disableClockSkewCorrection: noSkewCorrection,
     _skipClockSkewSampling: noSkewCorrection,
