@@ -21,6 +21,13 @@ export interface BenchOptions {
   /** Each side's closed-loop load per round, ms. */
   unaryMs: number;
   /**
+   * Rounds and each side's load per round of the figures at one call in flight (their p50):
+   * a few hundred calls settle a p50, and more, shorter rounds leave one busy moment of
+   * the machine less say in the median.
+   */
+  latencyRounds: number;
+  latencyMs: number;
+  /**
    * Calls to both servers, over both transports, before the framework stage's first
    * round, ms: in a quick run without it, the bare server's CPU per call fell from 290 to
    * 71 µs over the five rounds at 64 in flight, and ours needs about ten seconds of gRPC
@@ -36,10 +43,18 @@ export interface BenchOptions {
    */
   storeWarmUpMs: number;
   /**
-   * The same for the write stage's transactions: DynamoDB Local runs about a hundred a
-   * second here, so a round needs longer than a read's to count enough calls.
+   * Each side's load per round of the write stage's transactions: DynamoDB Local runs about
+   * a hundred a second here, so a round needs longer than a read's to count enough calls.
    */
   writesMs: number;
+  /**
+   * Transactions of both sides (Transfer and CreateOrder) before the write stage's first
+   * round, ms. DynamoDB Local compiles its transaction path late: in a scratch run of 1 s
+   * windows from its start, its CPU per Transfer fell from 59 to about 8 ms over half a
+   * minute, the service's from 6.1 to 2.7 ms, and a quick run's rounds still rose
+   * (67 to 123 calls/s) when each side had had 1.2 s of warm-up.
+   */
+  writesWarmUpMs: number;
   /** Items (and orders) the stream stage scans. */
   scanItems: number;
   /** The three table sizes of the growth stage. */
@@ -77,22 +92,25 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         stages,
         rounds: 5,
         scanRounds: 3,
-        // The quick sizes scan in a few tenths of a second each: five rounds, so that one
-        // busy moment of the machine does not decide the median.
-        growthRounds: 5,
+        // The quick sizes scan in a few tenths of a second each: more rounds, so that one
+        // busy moment of the machine does not decide a size's median.
+        growthRounds: 4,
         unaryMs: 500,
+        latencyRounds: 7,
+        latencyMs: 300,
         frameworkWarmUpMs: 12_000,
         storeWarmUpMs: 8_000,
         writesMs: 1_200,
+        writesWarmUpMs: 6_000,
         scanItems: 4_000,
         // A scan has a fixed cost (the first pages of every segment, the stream's start and
         // end) that tables much smaller than these would show as growth per item.
-        growthSizes: [6_000, 12_000, 24_000],
+        growthSizes: [5_000, 10_000, 20_000],
         // Twice the orders of a quick write round: 1,000 took 0.4 s a side, too short to settle.
         importOrders: 2_000,
         slowConsumerPauseMs: 20,
         listPageSize: 10,
-        listCalls: 50,
+        listCalls: 40,
       }
     : {
         quick,
@@ -102,9 +120,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         scanRounds: 3,
         growthRounds: 3,
         unaryMs: 1_500,
+        latencyRounds: 5,
+        latencyMs: 1_500,
         frameworkWarmUpMs: 8_000,
         storeWarmUpMs: 20_000,
         writesMs: 3_000,
+        writesWarmUpMs: 12_000,
         scanItems: 50_000,
         growthSizes: [25_000, 50_000, 100_000],
         importOrders: 4_000,

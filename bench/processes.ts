@@ -3,7 +3,8 @@
  * JavaScript (as `npm start` runs the service), its output to a log file, stopped with
  * SIGTERM. Also the server's resident memory, from /proc.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdirSync, openSync, readFileSync } from "node:fs";
 import { type AddressInfo, createServer } from "node:net";
 import path from "node:path";
@@ -13,13 +14,20 @@ export const ROOT = path.resolve(import.meta.dirname, "..");
 /** Logs of the started processes (var/ is not committed). */
 export const LOG_DIR = path.join(ROOT, "var", "bench");
 
-/** `npm run build` (dist/, what `npm start` runs) and the bench's own servers (var/bench-build/). */
-export function buildAll(): void {
-  execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: "inherit" });
-  execFileSync(path.join(ROOT, "node_modules", ".bin", "tsc"), ["-p", "bench/tsconfig.servers.json"], {
-    cwd: ROOT,
-    stdio: "inherit",
-  });
+/**
+ * `npm run build` (dist/, what `npm start` runs) and the bench's own servers
+ * (var/bench-build/). Asynchronous, so that what the bench starts meanwhile (DynamoDB
+ * Local's JVM) gets on with its own start.
+ */
+export async function buildAll(): Promise<void> {
+  await run("npm", ["run", "--silent", "build"]);
+  await run(path.join(ROOT, "node_modules", ".bin", "tsc"), ["-p", "bench/tsconfig.servers.json"]);
+}
+
+async function run(file: string, args: string[]): Promise<void> {
+  const child = spawn(file, args, { cwd: ROOT, stdio: "inherit" });
+  const [code, signal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
+  if (code !== 0) throw new Error(`${file} ${args.join(" ")} failed (${signal ?? `exit code ${code}`})`);
 }
 
 /** A port free right now (the child binds it a moment later; a clash fails its start loudly). */

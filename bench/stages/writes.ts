@@ -12,7 +12,7 @@ import { orderToStored } from "../../src/store/order-mapping.js";
 import type { StageContext, StageResult } from "../context.js";
 import { ADDRESS, item, order, seed } from "../data.js";
 import { batchPut, createOrder, transfer } from "../direct.js";
-import { alternate, closedLoop, type LoadResult, median, medianOf, type Rounds } from "../measure.js";
+import { alternate, closedLoop, type LoadResult, median, medianOf, type Rounds, warmUpLoad } from "../measure.js";
 import { type Figure, roundsFigure } from "../report.js";
 
 const STAGE = "3 writes";
@@ -37,14 +37,16 @@ export async function writesStage(ctx: StageContext): Promise<StageResult> {
   ctx.progress("opening accounts and creating items");
   const run = Date.now().toString(36);
   const accounts = Array.from({ length: PAIRS * 2 }, (_, i) => `bench-${run}-${i}`);
-  for (const accountId of accounts) {
-    await grpc.unary(AccountService.method.openAccount, {
-      accountId,
-      owner: accountId,
-      currencyCode: "EUR",
-      initialBalance: { currencyCode: "EUR", units: 1_000_000_000n },
-    });
-  }
+  await Promise.all(
+    accounts.map((accountId) =>
+      grpc.unary(AccountService.method.openAccount, {
+        accountId,
+        owner: accountId,
+        currencyCode: "EUR",
+        initialBalance: { currencyCode: "EUR", units: 1_000_000_000n },
+      }),
+    ),
+  );
   const skus = Array.from({ length: SKUS }, (_, i) => `stock-${run}-${i}`);
   await seed(
     direct,
@@ -55,66 +57,59 @@ export async function writesStage(ctx: StageContext): Promise<StageResult> {
   let k = 0;
   const amount = { currencyCode: "EUR", units: 0n, nanos: 10_000_000 };
   const pair = (i: number) => [accounts[(i % PAIRS) * 2]!, accounts[(i % PAIRS) * 2 + 1]!] as const;
-  const transferRounds = await alternate(
-    options.rounds,
-    () =>
-      closedLoop(
-        () => {
-          const i = k++;
-          const [from, to] = pair(i);
-          return grpc.unary(AccountService.method.transfer, {
-            fromAccountId: from,
-            toAccountId: to,
-            amount,
-            requestId: `t-${run}-${i}`,
-          });
-        },
-        IN_FLIGHT,
-        options.writesMs,
-      ),
-    () =>
-      closedLoop(
-        () => {
-          const i = k++;
-          const [from, to] = pair(i);
-          return transfer(direct, tables, from, to, `t-${run}-${i}`);
-        },
-        IN_FLIGHT,
-        options.writesMs,
-      ),
-    (round) => ctx.progress(`Transfer, ${IN_FLIGHT} in flight: round ${round}/${options.rounds}`),
-  );
-
+  const transferViaService = () => {
+    const i = k++;
+    const [from, to] = pair(i);
+    return grpc.unary(AccountService.method.transfer, {
+      fromAccountId: from,
+      toAccountId: to,
+      amount,
+      requestId: `t-${run}-${i}`,
+    });
+  };
+  const transferDirect = () => {
+    const i = k++;
+    const [from, to] = pair(i);
+    return transfer(direct, tables, from, to, `t-${run}-${i}`);
+  };
   const lines = (i: number) => [
     { sku: skus[i % SKUS]!, quantity: 1n },
     { sku: skus[(i + 1) % SKUS]!, quantity: 2n },
   ];
+  const createOrderViaService = () => {
+    const i = k++;
+    return grpc.unary(OrderService.method.createOrder, {
+      customerId: `buyer-${i % IN_FLIGHT}`,
+      lines: lines(i),
+      shippingAddress: ADDRESS,
+      requestId: `o-${run}-${i}`,
+    });
+  };
+  const createOrderDirect = () => {
+    const i = k++;
+    return createOrder(direct, tables, `buyer-${i % IN_FLIGHT}`, lines(i), ADDRESS, `o-${run}-${i}`);
+  };
+
+  ctx.progress(`warming up both sides' transactions, ${options.writesWarmUpMs / 1000} s at ${IN_FLIGHT} in flight`);
+  await warmUpLoad(
+    [transferViaService, transferDirect, createOrderViaService, createOrderDirect],
+    IN_FLIGHT,
+    options.writesWarmUpMs,
+  );
+  // No warm-up run of their own: the same work has just run.
+  const transferRounds = await alternate(
+    options.rounds,
+    () => closedLoop(transferViaService, IN_FLIGHT, options.writesMs),
+    () => closedLoop(transferDirect, IN_FLIGHT, options.writesMs),
+    (round) => ctx.progress(`Transfer, ${IN_FLIGHT} in flight: round ${round}/${options.rounds}`),
+    false,
+  );
   const orderRounds = await alternate(
     options.rounds,
-    () =>
-      closedLoop(
-        () => {
-          const i = k++;
-          return grpc.unary(OrderService.method.createOrder, {
-            customerId: `buyer-${i % IN_FLIGHT}`,
-            lines: lines(i),
-            shippingAddress: ADDRESS,
-            requestId: `o-${run}-${i}`,
-          });
-        },
-        IN_FLIGHT,
-        options.writesMs,
-      ),
-    () =>
-      closedLoop(
-        () => {
-          const i = k++;
-          return createOrder(direct, tables, `buyer-${i % IN_FLIGHT}`, lines(i), ADDRESS, `o-${run}-${i}`);
-        },
-        IN_FLIGHT,
-        options.writesMs,
-      ),
+    () => closedLoop(createOrderViaService, IN_FLIGHT, options.writesMs),
+    () => closedLoop(createOrderDirect, IN_FLIGHT, options.writesMs),
     (round) => ctx.progress(`CreateOrder, ${IN_FLIGHT} in flight: round ${round}/${options.rounds}`),
+    false,
   );
 
   // Fresh orders every run (built before the clock starts), spread over the streams.
