@@ -68,7 +68,7 @@ export async function closedLoop(
 
 /**
  * Load on fresh processes before a stage's first round: each of `calls` in turn, at
- * `concurrency` in flight, about a second at a time, for `totalMs` in all. A process's JIT
+ * `concurrency` in flight, at most a second at a time, for `totalMs` in all. A process's JIT
  * compiles its hot paths only after thousands of calls, more than one round's warm-up run.
  */
 export async function warmUpLoad(
@@ -76,8 +76,8 @@ export async function warmUpLoad(
   concurrency: number,
   totalMs: number,
 ): Promise<void> {
-  const eachMs = Math.min(1_000, totalMs / calls.length);
-  const passes = Math.max(1, Math.round(totalMs / (calls.length * eachMs)));
+  const passes = Math.max(1, Math.ceil(totalMs / (calls.length * 1_000)));
+  const eachMs = totalMs / (calls.length * passes);
   for (let pass = 0; pass < passes; pass++) {
     for (const call of calls) await closedLoop(call, concurrency, eachMs);
   }

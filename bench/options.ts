@@ -21,13 +21,6 @@ export interface BenchOptions {
   /** Each side's closed-loop load per round, ms. */
   unaryMs: number;
   /**
-   * Rounds and each side's load per round of the figures at one call in flight (their p50):
-   * a few hundred calls settle a p50, and more, shorter rounds leave one busy moment of
-   * the machine less say in the median.
-   */
-  latencyRounds: number;
-  latencyMs: number;
-  /**
    * Calls to both servers, over both transports, before the framework stage's first
    * round, ms: in a quick run without it, the bare server's CPU per call fell from 290 to
    * 71 µs over the five rounds at 64 in flight, and ours needs about ten seconds of gRPC
@@ -96,8 +89,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         // busy moment of the machine does not decide a size's median.
         growthRounds: 4,
         unaryMs: 500,
-        latencyRounds: 7,
-        latencyMs: 300,
         frameworkWarmUpMs: 12_000,
         storeWarmUpMs: 8_000,
         writesMs: 1_200,
@@ -120,8 +111,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         scanRounds: 3,
         growthRounds: 3,
         unaryMs: 1_500,
-        latencyRounds: 5,
-        latencyMs: 1_500,
         frameworkWarmUpMs: 8_000,
         storeWarmUpMs: 20_000,
         writesMs: 3_000,

@@ -84,13 +84,11 @@ export async function frameworkStage(
       const baseline = name === "grpc" ? "bare grpc-js" : "bare connect-node";
       const label = name === "grpc" ? "GetItem over gRPC (grpc-js client)" : "GetItem over Connect (HTTP/1.1, binary)";
       for (const concurrency of [1, 64]) {
-        const [count, ms] =
-          concurrency === 1 ? [options.latencyRounds, options.latencyMs] : [options.rounds, options.unaryMs];
         const rounds = await alternate(
-          count,
-          () => closedLoop(calls.ours, concurrency, ms, meters(oursProcess)),
-          () => closedLoop(calls.bare, concurrency, ms, meters(bareProcess)),
-          (round) => progress(`${name}, ${concurrency} in flight: round ${round}/${count}`),
+          options.rounds,
+          () => closedLoop(calls.ours, concurrency, options.unaryMs, meters(oursProcess)),
+          () => closedLoop(calls.bare, concurrency, options.unaryMs, meters(bareProcess)),
+          (round) => progress(`${name}, ${concurrency} in flight: round ${round}/${options.rounds}`),
         );
         raw[`${name}@${concurrency}`] = rounds;
         const figure = (what: string, unit: string, compare: "ratio" | "difference", target?: Target) => ({

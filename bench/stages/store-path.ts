@@ -67,13 +67,11 @@ export async function storePathStage(ctx: StageContext): Promise<StageResult> {
   const raw: Record<string, unknown> = {};
   for (const [rpc, calls] of Object.entries(reads)) {
     for (const concurrency of [1, 32]) {
-      const [count, ms] =
-        concurrency === 1 ? [options.latencyRounds, options.latencyMs] : [options.rounds, options.unaryMs];
       const rounds = await alternate(
-        count,
-        () => closedLoop(calls.service, concurrency, ms, meters),
-        () => closedLoop(calls.direct, concurrency, ms, meters),
-        (round) => ctx.progress(`${rpc}, ${concurrency} in flight: round ${round}/${count}`),
+        options.rounds,
+        () => closedLoop(calls.service, concurrency, options.unaryMs, meters),
+        () => closedLoop(calls.direct, concurrency, options.unaryMs, meters),
+        (round) => ctx.progress(`${rpc}, ${concurrency} in flight: round ${round}/${options.rounds}`),
       );
       raw[`${rpc}@${concurrency}`] = rounds;
       if (concurrency === 1) {
