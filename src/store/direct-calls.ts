@@ -21,10 +21,10 @@
  * with their own body, signed as the client's own signer signs (direct-signer.ts: the
  * client's credentials, its clock-skew offset, and the offset sampled again from each
  * answer's Date header by the SDK's AwsSdkSigV4Signer), through the client's own HTTP
- * handler. Only a 200 is
- * finished here: any other answer, or a failure to send, is handed to the SDK as its own
- * first attempt's (call-signal.ts), so error typing, clock-skew correction, Retry-After
- * and retries with backoff are the SDK's, counted as if it had sent that attempt. A
+ * handler. Only a 200 is finished here: any other answer, or a failure to send, is handed
+ * to the SDK as its own first attempt's (call-signal.ts), so error typing, clock-skew
+ * correction, Retry-After and retries with backoff are the SDK's, counted as if it had
+ * sent that attempt. A
  * success is recorded with the client's retry strategy, as the SDK's retry middleware
  * records one (it refills the retry quota that throttling drains). One difference: the
  * SDK's retries carry an invocation id (amz-sdk-invocation-id) of their own, not the
@@ -148,7 +148,17 @@ type DocumentWrite =
   | { PutRequest: { Item: Record<string, unknown> } }
   | { DeleteRequest: { Key: Record<string, unknown> } };
 
-type DirectOperation = "GetItem" | PageOperation | "BatchGetItem" | "BatchWriteItem" | "TransactWriteItems";
+/** The operations sent here, each with the SDK command that takes over from a first attempt. */
+const SDK_COMMANDS = {
+  GetItem: GetItemCommand,
+  Query: QueryCommand,
+  Scan: ScanCommand,
+  BatchGetItem: BatchGetItemCommand,
+  BatchWriteItem: BatchWriteItemCommand,
+  TransactWriteItems: TransactWriteItemsCommand,
+} as const;
+
+type DirectOperation = keyof typeof SDK_COMMANDS;
 
 type AttributeMap = Record<string, AttributeValue>;
 
@@ -169,15 +179,6 @@ interface WireCall {
   values: AttributeMap[];
 }
 
-const DIRECT_OPERATIONS: ReadonlySet<string> = new Set<DirectOperation>([
-  "GetItem",
-  "Query",
-  "Scan",
-  "BatchGetItem",
-  "BatchWriteItem",
-  "TransactWriteItems",
-]);
-
 export class DirectCalls {
   readonly #routes = new Map<string, Route>();
 
@@ -196,8 +197,9 @@ export class DirectCalls {
   /** One GetItem, in the document client's form: the item or undefined. */
   async item(input: GetCommandInput, signal: AbortSignal | undefined): Promise<ItemRead> {
     const { Key, ...rest } = input;
-    const key = marshalled(Key);
-    const { answer, attempts } = await this.#call("GetItem", { input: { ...rest, Key: key }, values: [key] }, signal);
+    const wire: WireCall = { input: { ...rest }, values: [] };
+    marshalInto(wire, wire.input, "Key", Key);
+    const { answer, attempts } = await this.#call("GetItem", wire, signal);
     return { item: answer.Item === undefined ? undefined : unmarshalled(answer.Item), attempts };
   }
 
@@ -252,18 +254,17 @@ export class DirectCalls {
     const wire: WireCall = { input: { ...rest }, values: [] };
     const requestItems: Record<string, unknown[]> = {};
     for (const [table, writes] of Object.entries(RequestItems ?? {})) {
-      requestItems[table] = writes.map((write) => {
-        if (write.PutRequest !== undefined) {
-          const item = marshalled(write.PutRequest.Item);
-          wire.values.push(item);
-          return { PutRequest: { ...write.PutRequest, Item: item } };
+      requestItems[table] = writes.map(({ PutRequest, DeleteRequest }) => {
+        const out: Record<string, Record<string, unknown>> = {};
+        if (PutRequest !== undefined) {
+          out["PutRequest"] = { ...PutRequest };
+          marshalInto(wire, out["PutRequest"], "Item", PutRequest.Item);
         }
-        if (write.DeleteRequest !== undefined) {
-          const key = marshalled(write.DeleteRequest.Key);
-          wire.values.push(key);
-          return { DeleteRequest: { ...write.DeleteRequest, Key: key } };
+        if (DeleteRequest !== undefined) {
+          out["DeleteRequest"] = { ...DeleteRequest };
+          marshalInto(wire, out["DeleteRequest"], "Key", DeleteRequest.Key);
         }
-        return write;
+        return out;
       });
     }
     wire.input["RequestItems"] = requestItems;
@@ -378,22 +379,9 @@ export class DirectCalls {
   ): Promise<{ answer: WireAnswer; attempts: number }> {
     // The wire form is the raw client's input. No options to send: the SDK uses its handler
     // cache only for calls made without them.
-    const send = (): Promise<{ $metadata: { attempts?: number } }> => {
-      switch (operation) {
-        case "GetItem":
-          return this.client.send(new GetItemCommand(input as never));
-        case "Query":
-          return this.client.send(new QueryCommand(input as never));
-        case "Scan":
-          return this.client.send(new ScanCommand(input as never));
-        case "BatchGetItem":
-          return this.client.send(new BatchGetItemCommand(input as never));
-        case "BatchWriteItem":
-          return this.client.send(new BatchWriteItemCommand(input as never));
-        case "TransactWriteItems":
-          return this.client.send(new TransactWriteItemsCommand(input as never));
-      }
-    };
+    // Typed as one of the six for `send`, which takes each of them alike.
+    const Command = SDK_COMMANDS[operation] as new (input: never) => GetItemCommand;
+    const send = () => this.client.send(new Command(input as never));
     const out = (await withCallSignal(signal, send, firstAttempt)) as WireAnswer & {
       $metadata: { attempts?: number };
     };
@@ -492,7 +480,7 @@ function noteRoutes(client: DynamoDBClient, routes: Map<string, Route>): void {
 function operationOf(headers: Record<string, string>): DirectOperation | undefined {
   const target = headers["x-amz-target"] ?? "";
   const operation = target.slice(target.lastIndexOf(".") + 1);
-  return DIRECT_OPERATIONS.has(operation) ? (operation as DirectOperation) : undefined;
+  return Object.hasOwn(SDK_COMMANDS, operation) ? (operation as DirectOperation) : undefined;
 }
 
 function holdsBinaryValue(values: AttributeMap): boolean {
