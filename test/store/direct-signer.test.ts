@@ -101,6 +101,10 @@ async function sdkSigned(req: HttpRequest, config: SdkConfig, authScheme: AuthSc
   return (await sdkSigning(req, config, authScheme)).headers;
 }
 
+function swapCase(name: string): string {
+  return [...name].map((c) => (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase())).join("");
+}
+
 describe("signDirectCall", () => {
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ["Date"] });
@@ -131,6 +135,33 @@ describe("signDirectCall", () => {
             expect(ours.headers).toEqual(expected.headers);
             // What the success handler reads to sample the server's clock, or not to.
             expect(signing).toEqual(expected.forSuccessHandler);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("signs the same with a route's fixed headers given, kept over calls, whatever else the request holds", async () => {
+    vi.setSystemTime(Date.UTC(2026, 10, 24, 12));
+    const config = clientConfig(() => ({ accessKeyId: "AKID", secretAccessKey: "secret", sessionToken: "token" }), 0);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.dictionary(headerName, headerValue, { maxKeys: 6 }),
+        fc.array(fc.dictionary(headerName, headerValue, { maxKeys: 6 }), { minLength: 1, maxLength: 3 }),
+        fc.string({ maxLength: 100 }),
+        fc.boolean(),
+        async (fixed, perCall, body, recase) => {
+          // One fixed object over several calls, as a route's; a call's own headers may
+          // repeat a fixed one with another value, or in another case.
+          const [first] = Object.keys(fixed);
+          const recased = recase && first !== undefined ? { [swapCase(first)]: "recased" } : {};
+          for (const own of perCall) {
+            const headers = { ...fixed, ...own, ...recased };
+            const expected = await sdkSigned(request(headers, body), config, undefined);
+            const ours = request(headers, body);
+            await signDirectCall(ours, config, undefined, fixed);
+            expect(ours.headers).toEqual(expected);
           }
         },
       ),
