@@ -25,7 +25,7 @@ import { orderIdTime, timeOrderedId } from "../src/store/ids.js";
 import { orderToStored } from "../src/store/order-mapping.js";
 import { listOrdersRead, takeStockUpdate } from "../src/store/order-store.js";
 import type { DynamoKey } from "../src/store/page-token.js";
-import { queryPageRequest } from "../src/store/query-page.js";
+import { afterStartKey, queryPageRequest } from "../src/store/query-page.js";
 import type { TableNames } from "../src/store/tables.js";
 import { clientRequestToken } from "../src/store/transact.js";
 
@@ -76,7 +76,8 @@ export async function listOrdersQuery(
   });
   if (read === undefined) throw new Error("ListOrders' read of all time is empty");
   const out = await doc.send(new QueryCommand(queryPageRequest(read, limit, startKey)));
-  if ((out.Items?.length ?? 0) !== limit) throw new Error(`a Query of ${out.Items?.length} orders, not ${limit}`);
+  const items = afterStartKey(read, startKey, out.Items ?? []);
+  if (items.length !== limit) throw new Error(`a Query of ${items.length} orders, not ${limit}`);
   return out.LastEvaluatedKey as DynamoKey | undefined;
 }
 

@@ -49,6 +49,22 @@ export interface QueryPageParams {
   pageToken: string;
   /** Cap on items examined by a filtered page. Default MAX_EXAMINED_PER_PAGE (at least pageSize + 1). */
   maxExamined?: number | undefined;
+  /**
+   * For a Query of the table itself (no index) whose key condition bounds its sort key
+   * with `BETWEEN <low> AND <high>` (the value placeholders named here), its key being
+   * partition + sort key: a read from a start key moves the bound it starts from (low
+   * forward, high backward) to the start key's sort key instead of sending
+   * ExclusiveStartKey, and drops the start item itself (BETWEEN includes it; `Limit`
+   * counts it). The same items in the same order, since the start key lies within the
+   * bounds (the token is bound to the query).
+   *
+   * Why: DynamoDB Local finds an ExclusiveStartKey by reading the partition from its
+   * start. Against it, a Query 990 orders into a customer's 1,200 took 2.35 ms at p50
+   * from ExclusiveStartKey and 1.75 ms with the bound moved, page 1 1.92 ms (scratch,
+   * README, Performance), so a list's page 100 cost more than its page 1. DynamoDB seeks
+   * to either.
+   */
+  resumeFromSortKey?: { attribute: string; low: string; high: string } | undefined;
 }
 
 /** One read of the page: at most `limit` items examined, from `startKey`. */
@@ -58,6 +74,11 @@ export function queryPageRequest(
   startKey: DynamoKey | undefined,
 ): QueryCommandInput {
   const names = { ...params.names, ...params.projection?.ExpressionAttributeNames };
+  const resume = startKey === undefined ? undefined : params.resumeFromSortKey;
+  const values =
+    resume === undefined || startKey === undefined
+      ? params.values
+      : { ...params.values, [(params.forward ?? true) ? resume.low : resume.high]: startKey[resume.attribute] };
   return {
     TableName: params.table,
     ...(params.index !== undefined ? { IndexName: params.index } : { ConsistentRead: true }),
@@ -67,12 +88,24 @@ export function queryPageRequest(
     ...(params.filter !== undefined ? { FilterExpression: params.filter } : {}),
     ...(params.projection ? { ProjectionExpression: params.projection.ProjectionExpression } : {}),
     ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
-    ...(params.values !== undefined && Object.keys(params.values).length > 0
-      ? { ExpressionAttributeValues: params.values }
-      : {}),
-    Limit: limit,
-    ...(startKey !== undefined ? { ExclusiveStartKey: startKey } : {}),
+    ...(values !== undefined && Object.keys(values).length > 0 ? { ExpressionAttributeValues: values } : {}),
+    ...(resume !== undefined ? { Limit: limit + 1 } : { Limit: limit }),
+    ...(startKey !== undefined && resume === undefined ? { ExclusiveStartKey: startKey } : {}),
   };
+}
+
+/**
+ * A read's items without the start item that a read resumed by its sort key
+ * (`resumeFromSortKey`) gets back first; any other read's items as they are.
+ */
+export function afterStartKey<T extends Record<string, unknown>>(
+  params: QueryPageParams,
+  startKey: DynamoKey | undefined,
+  items: T[],
+): T[] {
+  const resume = params.resumeFromSortKey;
+  if (resume === undefined || startKey === undefined) return items;
+  return items[0]?.[resume.attribute] === startKey[resume.attribute] ? items.slice(1) : items;
 }
 
 /** The page key of an item: the `pageKey` attributes, nothing else. */
@@ -99,8 +132,10 @@ export async function queryPage(
       params.filter === undefined ? needed : Math.min(budget - examined, Math.max(needed, MIN_FILTERED_READ));
     const request = queryPageRequest(params, limit, startKey);
     const out = await client.readPage(params.keyCondition === undefined ? "Scan" : "Query", request, signal);
-    items.push(...out.items);
-    examined += out.scannedCount ?? out.items.length;
+    const read = afterStartKey(params, startKey, out.items);
+    items.push(...read);
+    // The start item a resumed read drops was examined too, but not for this page.
+    examined += (out.scannedCount ?? out.items.length) - (out.items.length - read.length);
     startKey = out.lastEvaluatedKey;
   } while (startKey !== undefined && items.length < wanted && (params.filter === undefined || examined < budget));
   const page = pageOf(items, params.pageSize, startKey, (s) => pageKeyOf(params.pageKey, s));

@@ -186,6 +186,49 @@ describe("query page", () => {
     expect(sent.map((s) => s["Limit"])).toEqual([6, 5]);
     expect(sent[1]?.ExclusiveStartKey).toEqual({ order_id: "a" });
   });
+
+  describe("resumed by the sort key (resumeFromSortKey)", () => {
+    const byCustomer = {
+      table: "Orders",
+      pageKey: ["customer_id", "order_id"],
+      keyCondition: "customer_id = :c AND order_id BETWEEN :low AND :high",
+      values: { ":c": "C", ":low": "0", ":high": "Z" },
+      resumeFromSortKey: { attribute: "order_id", low: ":low", high: ":high" },
+      pageSize: 2,
+      query: { op: "ListOrders", customer: "C" },
+      pageToken: "",
+    };
+    const start = { customer_id: "C", order_id: "k" };
+
+    it("moves the bound it starts from to the start key, asks for one more, sends no ExclusiveStartKey", () => {
+      const forward = queryPageRequest(byCustomer, 3, start);
+      expect(forward.ExpressionAttributeValues).toEqual({ ":c": "C", ":low": "k", ":high": "Z" });
+      expect(forward.Limit).toBe(4);
+      expect(forward).not.toHaveProperty("ExclusiveStartKey");
+      const backward = queryPageRequest({ ...byCustomer, forward: false }, 3, start);
+      expect(backward.ExpressionAttributeValues).toEqual({ ":c": "C", ":low": "0", ":high": "k" });
+      // Page 1 is read as before.
+      expect(queryPageRequest(byCustomer, 3, undefined)).toMatchObject({
+        Limit: 3,
+        ExpressionAttributeValues: byCustomer.values,
+      });
+    });
+
+    it("drops the start item it reads back, and only that one", async () => {
+      const orders = (...ids: string[]) => ids.map((order_id) => ({ customer_id: "C", order_id }));
+      const token = tokens.encode(byCustomer.query, start);
+      for (const [answer, kept] of [
+        [orders("k", "m", "p", "r"), ["m", "p"]],
+        // The start item deleted since: nothing to drop.
+        [orders("m", "p", "r", "t"), ["m", "p"]],
+      ] as const) {
+        const { client } = fakeClient(() => ({ Items: answer, ScannedCount: answer.length }));
+        const page = await queryPage(client, tokens, { ...byCustomer, pageToken: token }, undefined);
+        expect(page.items.map((i) => i.order_id)).toEqual(kept);
+        expect(tokens.decode(byCustomer.query, page.nextPageToken)).toEqual({ customer_id: "C", order_id: "p" });
+      }
+    });
+  });
 });
 
 describe("transactions", () => {
