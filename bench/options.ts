@@ -85,9 +85,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         stages,
         rounds: 5,
         scanRounds: 3,
-        // The quick sizes scan in a few tenths of a second each: more rounds, so that one
-        // busy moment of the machine does not decide a size's median.
-        growthRounds: 4,
+        // The quick sizes scan in a few tenths of a second each (5,000 items in 0.1 to
+        // 0.15 s): more rounds, so that one busy moment of the machine does not decide a
+        // size's median.
+        growthRounds: 5,
         unaryMs: 500,
         frameworkWarmUpMs: 12_000,
         storeWarmUpMs: 8_000,
