@@ -81,9 +81,9 @@ export async function scanGrowth(ctx: StageContext, services: readonly RunningSe
   // Each size is its own process: each is warmed up on as many items as the largest
   // table holds (the smallest scanned four times in the full run, the largest once). With
   // one warm-up scan of the smallest table only, a full run's service took 40.4, 38.5 and
-  // 26.9 µs per item at 25k, 50k and 100k items, its direct scans 26.7, 27.3 and 26.7: a
-  // process that had scanned less was still slower per item (its JIT and its heap sizing
-  // had seen less of the load).
+  // 26.9 µs per item at 25k, 50k and 100k items, its direct scans 26.7, 27.3 and 26.7: the
+  // process that had scanned least was slowest per item (why, JIT or heap sizing, was not
+  // measured).
   const largest = Math.max(...options.growthSizes);
   for (const [i, s] of services.entries()) {
     const scans = Math.ceil(largest / options.growthSizes[i]!);
