@@ -89,10 +89,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         // 0.15 s): more rounds, so that one busy moment of the machine does not decide a
         // size's median.
         growthRounds: 5,
-        unaryMs: 500,
+        unaryMs: 400,
         frameworkWarmUpMs: 12_000,
         storeWarmUpMs: 8_000,
-        writesMs: 1_200,
+        writesMs: 1_000,
         writesWarmUpMs: 6_000,
         scanItems: 4_000,
         // A scan has a fixed cost (the first pages of every segment, the stream's start and

@@ -17,7 +17,7 @@ import type { DynamoKey } from "../../src/store/page-token.js";
 import type { StageContext, StageResult } from "../context.js";
 import { item, order, seed } from "../data.js";
 import { listOrdersQuery, parallelScan } from "../direct.js";
-import { alternate, median, medianOf } from "../measure.js";
+import { median, medianOf, type Rounds } from "../measure.js";
 import type { Figure } from "../report.js";
 import type { RunningService } from "../service.js";
 
@@ -43,10 +43,11 @@ interface SizeRound {
   direct: number;
 }
 
-async function scanMicrosPerItem(scan: () => Promise<number>): Promise<{ items: number; micros: number }> {
+/** One full scan: the items it returned and the time it took. */
+async function scanMillis(scan: () => Promise<number>): Promise<{ items: number; ms: number }> {
   const started = performance.now();
   const items = await scan();
-  return { items, micros: ((performance.now() - started) * 1000) / items };
+  return { items, ms: performance.now() - started };
 }
 
 /**
@@ -55,43 +56,57 @@ async function scanMicrosPerItem(scan: () => Promise<number>): Promise<{ items: 
  */
 export async function scanGrowth(ctx: StageContext, services: readonly RunningService[]): Promise<StageResult> {
   const { options } = ctx;
-  const measureSize = async (s: RunningService, serviceFirst: boolean): Promise<SizeRound> => {
+  // Every size scans as many items in a round as the largest table holds (the smallest
+  // table four times, the largest once), so each size's figure spans the same time: a stall
+  // of the machine is a larger share of a shorter scan. With one scan a size, the 5,000-item
+  // table's (about 0.15 s against 0.5 s for 20,000 items) came out slowest per item through
+  // the service in two of three quick runs at the start of the ninth round, by 22 and 31 %.
+  const largest = Math.max(...options.growthSizes);
+  const scansOf = options.growthSizes.map((size) => Math.ceil(largest / size));
+  // The round's scans spread so that every size's lie around the round's middle (5k, 10k,
+  // 5k, 20k, 5k, 10k, 5k): a drift of the machine's pace during a round then falls on every
+  // size alike, where size by size it fell on whichever size ran at the time.
+  const schedule = scansOf
+    .flatMap((scans, i) => Array.from({ length: scans }, (_, k) => ({ i, at: (k + 0.5) / scans })))
+    .sort((x, y) => x.at - y.at || x.i - y.i)
+    .map(({ i }) => i);
+  const scanOnce = async (s: RunningService, serviceFirst: boolean) => {
     const viaService = () =>
-      scanMicrosPerItem(async () => {
+      scanMillis(async () => {
         let n = 0;
         await s.grpc.serverStream(InventoryService.method.scanItems, { totalSegments: SEGMENTS }, (m) => {
           n += m.items.length;
         });
         return n;
       });
-    const direct = () => scanMicrosPerItem(() => parallelScan(ctx.direct, s.tables.inventory, SEGMENTS, PAGE));
+    const direct = () => scanMillis(() => parallelScan(ctx.direct, s.tables.inventory, SEGMENTS, PAGE));
     const [a, b] = serviceFirst ? [await viaService(), await direct()] : [await direct(), await viaService()];
-    const [svc, dir] = serviceFirst ? [a, b] : [b, a];
-    return { items: svc.items, service: svc.micros, direct: dir.micros };
+    return serviceFirst ? { service: a, direct: b } : { service: b, direct: a };
   };
-  // One pass over every size, the order rotated by round.
+  // One round: the schedule once, the side that scans first alternating scan by scan (and
+  // round by round).
   const pass = async (round: number): Promise<SizeRound[]> => {
-    const out: SizeRound[] = new Array(services.length);
-    for (let k = 0; k < services.length; k++) {
-      const i = (k + round) % services.length;
-      out[i] = await measureSize(services[i]!, round % 2 === 0);
+    const totals = services.map(() => ({ serviceItems: 0, serviceMs: 0, directItems: 0, directMs: 0 }));
+    for (const [k, i] of schedule.entries()) {
+      const { service, direct } = await scanOnce(services[i]!, (k + round) % 2 === 0);
+      const t = totals[i]!;
+      t.serviceItems += service.items;
+      t.serviceMs += service.ms;
+      t.directItems += direct.items;
+      t.directMs += direct.ms;
     }
-    return out;
+    return totals.map((t, i) => ({
+      items: t.serviceItems / scansOf[i]!,
+      service: (t.serviceMs * 1000) / t.serviceItems,
+      direct: (t.directMs * 1000) / t.directItems,
+    }));
   };
-  // Each size is its own process: each is warmed up on as many items as the largest
-  // table holds (the smallest scanned four times in the full run, the largest once). With
-  // one warm-up scan of the smallest table only, a full run's service took 40.4, 38.5 and
-  // 26.9 µs per item at 25k, 50k and 100k items, its direct scans 26.7, 27.3 and 26.7: the
-  // process that had scanned least was slowest per item (why, JIT or heap sizing, was not
-  // measured).
-  const largest = Math.max(...options.growthSizes);
-  for (const [i, s] of services.entries()) {
-    const scans = Math.ceil(largest / options.growthSizes[i]!);
-    ctx.progress(
-      `ScanItems at every size: warm-up, ${scans} scan(s) of ${options.growthSizes[i]!.toLocaleString("en-US")} items`,
-    );
-    for (let k = 0; k < scans; k++) await measureSize(s, k % 2 === 0);
-  }
+  // Each size is its own process, each warmed up alike by one round. With one warm-up scan
+  // of the smallest table only, a full run's service took 40.4, 38.5 and 26.9 µs per item
+  // at 25k, 50k and 100k items, its direct scans 26.7, 27.3 and 26.7: the process that had
+  // scanned least was slowest per item (why, JIT or heap sizing, was not measured).
+  ctx.progress(`ScanItems at every size: warm-up, ${largest.toLocaleString("en-US")} items a size`);
+  await pass(0);
   const rounds: SizeRound[][] = [];
   for (let round = 1; round <= options.growthRounds; round++) {
     ctx.progress(`ScanItems at every size: round ${round}/${options.growthRounds}`);
@@ -106,16 +121,25 @@ export async function scanGrowth(ctx: StageContext, services: readonly RunningSe
     value: median(rounds.map((r) => r[i]!.service / r[i]!.direct)),
     valueUnit: "×",
   }));
-  // How far the slowest or fastest size is from the median size, each size's µs per item
-  // the median of its rounds (the figures above). Taken per round instead, the largest of
-  // three deviations would grow with every round's noise: in quick runs of the same code
-  // its per-round values ranged from 4.5 to 38 %.
-  const perSize = figures.map((f) => f.service!);
-  const middle = median(perSize);
-  const deviation = Math.max(...perSize.map((micros) => Math.abs(micros / middle - 1))) * 100;
+  // How far the slowest or fastest size is from the median size, as a ratio per round
+  // like every other figure: in each round every size's µs per item against the round's
+  // geometric mean of the three, each size's median of those over the rounds. A round's
+  // scans are spread alike (above), so the machine's pace from one round to the next moves
+  // the three alike and drops out here. From each size's median µs per item instead (the
+  // rows above), each size's median came from a different round: in a quick run whose
+  // rounds ran from 19.3 to 34.8 µs per item, 15.1 % where this gives 7.3 %. Taken as each
+  // round's largest deviation, the figure would grow with every round's noise (4.5 to 38 %
+  // per round in quick runs of the same code).
+  const geometricMean = (values: readonly number[]) =>
+    Math.exp(values.reduce((sum, v) => sum + Math.log(v), 0) / values.length);
+  const relative = services.map((_, i) =>
+    median(rounds.map((r) => r[i]!.service / geometricMean(r.map((size) => size.service)))),
+  );
+  const middle = median(relative);
+  const deviation = Math.max(...relative.map((r) => Math.abs(r / middle - 1))) * 100;
   figures.push({
     stage: STAGE,
-    label: "ScanItems µs per item: largest deviation of a size's median from the median size's",
+    label: "ScanItems µs per item: largest deviation of a size from the median size (median of per-round ratios)",
     value: deviation,
     valueUnit: "%",
     target: { op: "<=", value: 20 },
@@ -149,17 +173,45 @@ export async function listPagesFigures(ctx: StageContext): Promise<{ figures: Fi
     if (answer.orders.length !== pageSize) throw new Error(`a page of ${answer.orders.length} orders`);
     return answer;
   };
-  // The p50 of listCalls calls, one at a time.
-  const calls = (page: () => Promise<unknown>) => async () => {
-    const latencies: number[] = [];
-    for (let i = 0; i < options.listCalls; i++) {
-      const started = performance.now();
-      await page();
-      latencies.push(performance.now() - started);
+  // Page 100's calls and page 1's take turns, one call at a time (100, 1, 100, 1, ...),
+  // listCalls of each a round: the two are the same path, so a slow moment of the machine
+  // falls on both alike. Runs of 40 calls of one page then 40 of the other, as before, gave
+  // per-round ratios from 0.66 to 1.54 on a busy day (scratch, one service, 32 rounds), and
+  // turns 0.92 to 1.09 (16 rounds).
+  const inTurns = async (
+    page100: () => Promise<unknown>,
+    page1: () => Promise<unknown>,
+    onRound: (round: number) => void,
+  ): Promise<Rounds<number>> => {
+    const round = async (page100First: boolean) => {
+      const latencies = { page100: [] as number[], page1: [] as number[] };
+      const timed = async (page: () => Promise<unknown>, into: number[]) => {
+        const started = performance.now();
+        await page();
+        into.push(performance.now() - started);
+      };
+      for (let i = 0; i < options.listCalls; i++) {
+        if (page100First) {
+          await timed(page100, latencies.page100);
+          await timed(page1, latencies.page1);
+        } else {
+          await timed(page1, latencies.page1);
+          await timed(page100, latencies.page100);
+        }
+      }
+      return { a: median(latencies.page100), b: median(latencies.page1) };
+    };
+    await round(true);
+    const out: Rounds<number> = { a: [], b: [] };
+    for (let r = 0; r < options.rounds; r++) {
+      onRound(r + 1);
+      const { a, b } = await round(r % 2 === 0);
+      out.a.push(a);
+      out.b.push(b);
     }
-    return median(latencies);
+    return out;
   };
-  const rounds = await alternate(options.rounds, calls(pageOf(token)), calls(pageOf("")), (round) =>
+  const rounds = await inTurns(pageOf(token), pageOf(""), (round) =>
     ctx.progress(`ListOrders page 100 vs page 1: round ${round}/${options.rounds}`),
   );
   const ratio = medianOf(rounds, (a, b) => a / b);
@@ -169,7 +221,7 @@ export async function listPagesFigures(ctx: StageContext): Promise<{ figures: Fi
   const page100Key = await listOrdersQuery(ctx.direct, table, customerId, 99 * pageSize);
   const directPage = (startKey?: DynamoKey) => () =>
     listOrdersQuery(ctx.direct, table, customerId, pageSize + 1, startKey);
-  const direct = await alternate(options.rounds, calls(directPage(page100Key)), calls(directPage()), (round) =>
+  const direct = await inTurns(directPage(page100Key), directPage(), (round) =>
     ctx.progress(`the same Queries sent directly, page 100 vs page 1: round ${round}/${options.rounds}`),
   );
   const directRatio = medianOf(direct, (a, b) => a / b);
