@@ -85,9 +85,9 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
         stages,
         rounds: 5,
         scanRounds: 3,
-        // The quick sizes scan in a few tenths of a second each (5,000 items in 0.1 to
-        // 0.15 s): more rounds, so that one busy moment of the machine does not decide a
-        // size's median.
+        // A quick round scans 20,000 items a size (about half a second a side): more
+        // rounds than the full run's, so that one busy moment of the machine does not
+        // decide a size's median.
         growthRounds: 5,
         unaryMs: 400,
         frameworkWarmUpMs: 12_000,

@@ -2,12 +2,13 @@
  * Stage 5, growth: does the cost grow with the data only as it must?
  * - ScanItems time per item at three table sizes (growthSizes: 25k, 50k, 100k in the full
  *   run). Each size is its own service process with its own tables, so the three are
- *   measured in the same rounds, one after another (order rotated each round), like every
- *   other figure; a full scan is linear, so the time per item should stay flat. The direct
- *   scan of each table runs next to it, to tell DynamoDB Local's own growth from ours.
- * - ListOrders latency for page 1 vs page 100 of one customer (1 in flight): a page is one
- *   Query from the token's key, so page 100 should cost what page 1 does. The same two
- *   Queries sent directly show what DynamoDB Local itself charges for reading from a key.
+ *   measured in the same rounds, their scans interleaved (scanGrowth says how); a full
+ *   scan is linear, so the time per item should stay flat. The direct scan of each table
+ *   runs next to it, to tell DynamoDB Local's own growth from ours.
+ * - ListOrders latency for page 1 vs page 100 of one customer (1 in flight, the two pages'
+ *   calls in turn): a page is one Query from the token's key, so page 100 should cost what
+ *   page 1 does. The same two Queries sent directly show what DynamoDB Local itself
+ *   charges for reading from a key.
  */
 import { performance } from "node:perf_hooks";
 import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
@@ -129,7 +130,7 @@ export async function scanGrowth(ctx: StageContext, services: readonly RunningSe
   // rows above), each size's median came from a different round: in a quick run whose
   // rounds ran from 19.3 to 34.8 µs per item, 15.1 % where this gives 7.3 %. Taken as each
   // round's largest deviation, the figure would grow with every round's noise (4.5 to 38 %
-  // per round in quick runs of the same code).
+  // per round in quick runs before the ninth round).
   const geometricMean = (values: readonly number[]) =>
     Math.exp(values.reduce((sum, v) => sum + Math.log(v), 0) / values.length);
   const relative = services.map((_, i) =>
