@@ -119,6 +119,45 @@ export async function alternate<T>(
   return out;
 }
 
+/**
+ * For two calls down the same path (two pages of one list): `rounds` rounds after one
+ * discarded, each sending `calls` calls of each side one at a time in turn (A, B, A, B,
+ * ...; B first in odd rounds), and giving each side's p50, ms. A slow moment of the
+ * machine then falls on both sides' calls alike, which runs of one side then the other
+ * (`alternate`) leave to chance. Not for two different paths: in turn, each side's call
+ * runs on the caches the other's has just used (README, "How it measures").
+ */
+export async function alternateInTurn(
+  rounds: number,
+  callA: () => Promise<unknown>,
+  callB: () => Promise<unknown>,
+  calls: number,
+  onRound: (round: number) => void = () => undefined,
+): Promise<Rounds<number>> {
+  const round = async (aFirst: boolean) => {
+    const a = { call: callA, latencies: [] as number[] };
+    const b = { call: callB, latencies: [] as number[] };
+    const order = aFirst ? [a, b] : [b, a];
+    for (let i = 0; i < calls; i++) {
+      for (const side of order) {
+        const started = performance.now();
+        await side.call();
+        side.latencies.push(performance.now() - started);
+      }
+    }
+    return { a: median(a.latencies), b: median(b.latencies) };
+  };
+  await round(true);
+  const out: Rounds<number> = { a: [], b: [] };
+  for (let r = 0; r < rounds; r++) {
+    onRound(r + 1);
+    const { a, b } = await round(r % 2 === 0);
+    out.a.push(a);
+    out.b.push(b);
+  }
+  return out;
+}
+
 /** The median over rounds of f(a_i, b_i): a per-round ratio or difference. */
 export function medianOf<T>(rounds: Rounds<T>, f: (a: T, b: T) => number): { median: number; perRound: number[] } {
   const perRound = rounds.a.map((a, i) => f(a, rounds.b[i]!));

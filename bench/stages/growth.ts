@@ -18,7 +18,7 @@ import type { DynamoKey } from "../../src/store/page-token.js";
 import type { StageContext, StageResult } from "../context.js";
 import { item, order, seed } from "../data.js";
 import { listOrdersQuery, parallelScan } from "../direct.js";
-import { median, medianOf, type Rounds } from "../measure.js";
+import { alternateInTurn, median, medianOf } from "../measure.js";
 import type { Figure } from "../report.js";
 import type { RunningService } from "../service.js";
 
@@ -174,45 +174,11 @@ export async function listPagesFigures(ctx: StageContext): Promise<{ figures: Fi
     if (answer.orders.length !== pageSize) throw new Error(`a page of ${answer.orders.length} orders`);
     return answer;
   };
-  // Page 100's calls and page 1's take turns, one call at a time (100, 1, 100, 1, ...),
-  // listCalls of each a round: the two are the same path, so a slow moment of the machine
-  // falls on both alike. Runs of 40 calls of one page then 40 of the other, as before, gave
-  // per-round ratios from 0.66 to 1.54 on a busy day (scratch, one service, 32 rounds), and
-  // turns 0.92 to 1.09 (16 rounds).
-  const inTurns = async (
-    page100: () => Promise<unknown>,
-    page1: () => Promise<unknown>,
-    onRound: (round: number) => void,
-  ): Promise<Rounds<number>> => {
-    const round = async (page100First: boolean) => {
-      const latencies = { page100: [] as number[], page1: [] as number[] };
-      const timed = async (page: () => Promise<unknown>, into: number[]) => {
-        const started = performance.now();
-        await page();
-        into.push(performance.now() - started);
-      };
-      for (let i = 0; i < options.listCalls; i++) {
-        if (page100First) {
-          await timed(page100, latencies.page100);
-          await timed(page1, latencies.page1);
-        } else {
-          await timed(page1, latencies.page1);
-          await timed(page100, latencies.page100);
-        }
-      }
-      return { a: median(latencies.page100), b: median(latencies.page1) };
-    };
-    await round(true);
-    const out: Rounds<number> = { a: [], b: [] };
-    for (let r = 0; r < options.rounds; r++) {
-      onRound(r + 1);
-      const { a, b } = await round(r % 2 === 0);
-      out.a.push(a);
-      out.b.push(b);
-    }
-    return out;
-  };
-  const rounds = await inTurns(pageOf(token), pageOf(""), (round) =>
+  // Page 100's calls and page 1's take turns, one call at a time (alternateInTurn): the
+  // two are the same path. Runs of 40 calls of one page then 40 of the other, as before,
+  // gave per-round ratios from 0.66 to 1.54 on a busy day (scratch, one service, 32
+  // rounds), and turns 0.92 to 1.09 (16 rounds).
+  const rounds = await alternateInTurn(options.rounds, pageOf(token), pageOf(""), options.listCalls, (round) =>
     ctx.progress(`ListOrders page 100 vs page 1: round ${round}/${options.rounds}`),
   );
   const ratio = medianOf(rounds, (a, b) => a / b);
@@ -222,8 +188,12 @@ export async function listPagesFigures(ctx: StageContext): Promise<{ figures: Fi
   const page100Key = await listOrdersQuery(ctx.direct, table, customerId, 99 * pageSize);
   const directPage = (startKey?: DynamoKey) => () =>
     listOrdersQuery(ctx.direct, table, customerId, pageSize + 1, startKey);
-  const direct = await inTurns(directPage(page100Key), directPage(), (round) =>
-    ctx.progress(`the same Queries sent directly, page 100 vs page 1: round ${round}/${options.rounds}`),
+  const direct = await alternateInTurn(
+    options.rounds,
+    directPage(page100Key),
+    directPage(),
+    options.listCalls,
+    (round) => ctx.progress(`the same Queries sent directly, page 100 vs page 1: round ${round}/${options.rounds}`),
   );
   const directRatio = medianOf(direct, (a, b) => a / b);
   return {
