@@ -346,6 +346,7 @@ export function createAccountStore(options: AccountStoreOptions) {
           keyCondition: "account_id = :account",
           values: { ":account": accountId },
           forward: !newestFirst,
+          resumeFromSortKey: { attribute: "entry_key" },
           pageSize,
           query: { op: "ListTransfers", table: tables.ledger, accountId, newestFirst },
           pageToken,

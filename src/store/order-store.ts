@@ -236,7 +236,7 @@ export function listOrdersRead(table: string, q: ListOrdersQuery): QueryPagePara
     },
     ...(q.status ? { filter: "#status = :status", names: { "#status": "status" } } : {}),
     forward: !q.newestFirst,
-    resumeFromSortKey: { attribute: "order_id", low: ":low", high: ":high" },
+    resumeFromSortKey: { attribute: "order_id", between: { low: ":low", high: ":high" } },
     pageSize: q.pageSize,
     pageToken: q.pageToken,
     query: { op: "ListOrders", customer: q.customerId, status: q.status, fromMs, toMs, ...tokenScope(table, q) },

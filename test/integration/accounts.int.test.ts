@@ -25,11 +25,11 @@ async function balanceOf(accountId: string) {
   return (await h().grpc.unary(A.getAccount, { accountId })).account!.balance!;
 }
 
-async function ledgerOf(accountId: string) {
+async function ledgerOf(accountId: string, { pageSize = 7, newestFirst = false } = {}) {
   const all = [];
   let pageToken = "";
   do {
-    const page = await h().grpc.unary(A.listTransfers, { accountId, pageSize: 7, pageToken });
+    const page = await h().grpc.unary(A.listTransfers, { accountId, pageSize, pageToken, newestFirst });
     all.push(...page.transfers);
     pageToken = page.nextPageToken;
   } while (pageToken !== "");
@@ -291,6 +291,13 @@ describe("ledger pagination", () => {
     expect(exact.nextPageToken).toBe("");
     const newest = await h().grpc.unary(A.listTransfers, { accountId: a.accountId, pageSize: 4, newestFirst: true });
     expect(newest.transfers.map((t) => t.transferId)).toEqual([...made].reverse().slice(0, 4));
+    // Every page either way, a page at a time and a transfer at a time.
+    for (const pageSize of [1, 4]) {
+      expect((await ledgerOf(a.accountId, { pageSize })).map((t) => t.transferId)).toEqual(made);
+      expect((await ledgerOf(a.accountId, { pageSize, newestFirst: true })).map((t) => t.transferId)).toEqual(
+        [...made].reverse(),
+      );
+    }
     const foreign = await failure(() =>
       h().grpc.unary(A.listTransfers, {
         accountId: b.accountId,

@@ -193,7 +193,7 @@ describe("query page", () => {
       pageKey: ["customer_id", "order_id"],
       keyCondition: "customer_id = :c AND order_id BETWEEN :low AND :high",
       values: { ":c": "C", ":low": "0", ":high": "Z" },
-      resumeFromSortKey: { attribute: "order_id", low: ":low", high: ":high" },
+      resumeFromSortKey: { attribute: "order_id", between: { low: ":low", high: ":high" } },
       pageSize: 2,
       query: { op: "ListOrders", customer: "C" },
       pageToken: "",
@@ -227,6 +227,55 @@ describe("query page", () => {
         expect(page.items.map((i) => i.order_id)).toEqual(kept);
         expect(tokens.decode(byCustomer.query, page.nextPageToken)).toEqual({ customer_id: "C", order_id: "p" });
       }
+    });
+  });
+
+  describe("resumed after the sort key (resumeFromSortKey without between)", () => {
+    const byAccount = {
+      table: "Ledger",
+      pageKey: ["account_id", "entry_key"],
+      keyCondition: "account_id = :a",
+      values: { ":a": "A" },
+      resumeFromSortKey: { attribute: "entry_key" },
+      pageSize: 2,
+      query: { op: "ListTransfers", accountId: "A" },
+      pageToken: "",
+    };
+    const start = { account_id: "A", entry_key: "2026-01-01T00:00:00.000Z#TRF-1" };
+
+    it("adds a strict bound on the sort key past the start key, asks for no more, sends no ExclusiveStartKey", () => {
+      const forward = queryPageRequest(byAccount, 3, start);
+      expect(forward).toMatchObject({
+        KeyConditionExpression: "account_id = :a AND #resume_key > :resume_from",
+        ExpressionAttributeNames: { "#resume_key": "entry_key" },
+        ExpressionAttributeValues: { ":a": "A", ":resume_from": start.entry_key },
+        Limit: 3,
+      });
+      expect(forward).not.toHaveProperty("ExclusiveStartKey");
+      expect(queryPageRequest({ ...byAccount, forward: false }, 3, start)).toMatchObject({
+        KeyConditionExpression: "account_id = :a AND #resume_key < :resume_from",
+        ScanIndexForward: false,
+      });
+      // Page 1 is read as before, and a Scan is never resumed this way.
+      expect(queryPageRequest(byAccount, 3, undefined)).toEqual({
+        TableName: "Ledger",
+        ConsistentRead: true,
+        KeyConditionExpression: "account_id = :a",
+        ScanIndexForward: true,
+        ExpressionAttributeValues: { ":a": "A" },
+        Limit: 3,
+      });
+      const scan = queryPageRequest({ ...byAccount, keyCondition: undefined }, 3, start);
+      expect(scan.ExclusiveStartKey).toEqual(start);
+      expect(scan).not.toHaveProperty("KeyConditionExpression");
+    });
+
+    it("keeps every item it reads: the start item is not among them", async () => {
+      const token = tokens.encode(byAccount.query, start);
+      const entries = ["b", "c", "d"].map((k) => ({ account_id: "A", entry_key: `2026-01-01T00:00:0${k}` }));
+      const { client } = fakeClient(() => ({ Items: entries, ScannedCount: entries.length }));
+      const page = await queryPage(client, tokens, { ...byAccount, pageToken: token }, undefined);
+      expect(page.items).toEqual(entries.slice(0, 2));
     });
   });
 });
