@@ -87,14 +87,13 @@ export function queryPageRequest(
   limit: number,
   startKey: DynamoKey | undefined,
 ): QueryCommandInput {
-  // Only a Query has a key condition to resume by; a Scan resumes from ExclusiveStartKey.
-  const resume = startKey === undefined || params.keyCondition === undefined ? undefined : params.resumeFromSortKey;
+  const resume = resumedBySortKey(params, startKey);
   const forward = params.forward ?? true;
   let keyCondition = params.keyCondition;
   let names = { ...params.names, ...params.projection?.ExpressionAttributeNames };
   let values = params.values;
-  if (resume !== undefined && startKey !== undefined) {
-    const from = startKey[resume.attribute];
+  if (resume !== undefined) {
+    const { from } = resume;
     if (resume.between !== undefined) {
       values = { ...values, [forward ? resume.between.low : resume.between.high]: from };
     } else {
@@ -126,9 +125,23 @@ export function afterStartKey<T extends Record<string, unknown>>(
   startKey: DynamoKey | undefined,
   items: T[],
 ): T[] {
+  const resume = resumedBySortKey(params, startKey);
+  if (resume?.between === undefined) return items;
+  return items[0]?.[resume.attribute] === resume.from ? items.slice(1) : items;
+}
+
+/**
+ * How a read from `startKey` resumes by its sort key, and from which value (`from`, the
+ * start key's sort key); undefined when it sends ExclusiveStartKey instead: page 1, no
+ * `resumeFromSortKey`, or a Scan (only a Query has a key condition to resume by).
+ */
+function resumedBySortKey(
+  params: QueryPageParams,
+  startKey: DynamoKey | undefined,
+): (SortKeyResume & { from: unknown }) | undefined {
   const resume = params.resumeFromSortKey;
-  if (resume?.between === undefined || startKey === undefined || params.keyCondition === undefined) return items;
-  return items[0]?.[resume.attribute] === startKey[resume.attribute] ? items.slice(1) : items;
+  if (resume === undefined || startKey === undefined || params.keyCondition === undefined) return undefined;
+  return { ...resume, from: startKey[resume.attribute] };
 }
 
 /** The page key of an item: the `pageKey` attributes, nothing else. */

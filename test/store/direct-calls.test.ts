@@ -5,6 +5,7 @@
  * off and retries, and no more requests go out than the SDK's maxAttempts. A recording
  * endpoint stands in for DynamoDB and answers as a test says.
  */
+import { getEventListeners } from "node:events";
 import { afterEach, describe, expect, it } from "vitest";
 import type { StoreClient, StoreOperationEvent } from "../../src/store/dynamo.js";
 import {
@@ -39,41 +40,44 @@ const PAGE_READ = {
   ExclusiveStartKey: { sku: "0" },
 };
 
-/** Each kind of call: how a test makes it, and the 200 that answers it. */
-const CALLS: Record<DirectKind, { call: (client: StoreClient) => Promise<unknown>; success: string }> = {
-  GetItem: { call: (client) => client.getItem(READ, undefined), success: ITEM },
+/** Each kind of call: how a test makes it (with no abort signal unless given one), and the 200 that answers it. */
+const CALLS: Record<
+  DirectKind,
+  { call: (client: StoreClient, signal?: AbortSignal) => Promise<unknown>; success: string }
+> = {
+  GetItem: { call: (client, signal) => client.getItem(READ, signal), success: ITEM },
   Query: {
-    call: (client) =>
+    call: (client, signal) =>
       client.readPage(
         "Query",
         { ...PAGE_READ, KeyConditionExpression: "sku = :s", ExpressionAttributeValues: { ":s": "a", ":n": 1 } },
-        undefined,
+        signal,
       ),
     success: PAGE,
   },
-  Scan: { call: (client) => client.readPage("Scan", PAGE_READ, undefined), success: PAGE },
+  Scan: { call: (client, signal) => client.readPage("Scan", PAGE_READ, signal), success: PAGE },
   BatchGetItem: {
-    call: (client) =>
-      client.batchGet({ RequestItems: { Inventory: { Keys: [{ sku: "a" }, { sku: "b" }] } } }, undefined),
+    call: (client, signal) =>
+      client.batchGet({ RequestItems: { Inventory: { Keys: [{ sku: "a" }, { sku: "b" }] } } }, signal),
     success: JSON.stringify({
       Responses: { Inventory: [{ sku: { S: "a" }, n: { N: "7" } }] },
       UnprocessedKeys: { Inventory: { Keys: [{ sku: { S: "b" } }] } },
     }),
   },
   BatchWriteItem: {
-    call: (client) =>
+    call: (client, signal) =>
       client.batchWrite(
         {
           RequestItems: {
             Inventory: [{ PutRequest: { Item: { sku: "a", n: 7 } } }, { DeleteRequest: { Key: { sku: "b" } } }],
           },
         },
-        undefined,
+        signal,
       ),
     success: JSON.stringify({ UnprocessedItems: { Inventory: [{ DeleteRequest: { Key: { sku: { S: "b" } } } }] } }),
   },
   TransactWriteItems: {
-    call: (client) =>
+    call: (client, signal) =>
       client.transactWrite(
         {
           TransactItems: [
@@ -95,7 +99,7 @@ const CALLS: Record<DirectKind, { call: (client: StoreClient) => Promise<unknown
           ],
           ClientRequestToken: "token-1",
         },
-        undefined,
+        signal,
       ),
     success: "{}",
   },
@@ -211,7 +215,7 @@ describe("a directly sent first attempt that fails is the SDK's first attempt", 
   });
 });
 
-describe("a direct read that succeeds", () => {
+describe("a direct call that succeeds", () => {
   it("samples the server's clock from its Date header, as the SDK does after each success", async () => {
     // The server's clock drifts four minutes ahead (still within the five it accepts), then
     // four more: only a client that took the first four from the answers it got signs the
@@ -224,6 +228,19 @@ describe("a direct read that succeeds", () => {
     expect(await client.getItem(READ, undefined)).toBeDefined();
     expect(received.map((r) => r.res.statusCode)).toEqual([200, 200]);
   });
+
+  it.each(Object.keys(CALLS) as DirectKind[])(
+    "%s: leaves no listener on the call's abort signal once it has answered",
+    async (kind) => {
+      // A listener left behind makes the end of the RPC abort its signal and dispatch the
+      // event (CallScope.finish): undici's stays until its body's 'close', which a body
+      // read with undici's own text() reached only after a setImmediate.
+      const { client } = await clientAnswering([reply(CALLS[kind].success)], { kind });
+      const controller = new AbortController();
+      await CALLS[kind].call(client, controller.signal);
+      expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
+    },
+  );
 });
 
 /**

@@ -270,12 +270,18 @@ describe("query page", () => {
       expect(scan).not.toHaveProperty("KeyConditionExpression");
     });
 
-    it("keeps every item it reads: the start item is not among them", async () => {
+    it("reads one item past the page, as page 1 does, and keeps every item it reads", async () => {
+      // The start item is not among them (the bound is strict): nothing to drop, nothing to read extra for.
       const token = tokens.encode(byAccount.query, start);
-      const entries = ["b", "c", "d"].map((k) => ({ account_id: "A", entry_key: `2026-01-01T00:00:0${k}` }));
-      const { client } = fakeClient(() => ({ Items: entries, ScannedCount: entries.length }));
+      const entries = ["b", "c", "d", "e"].map((k) => ({ account_id: "A", entry_key: `2026-01-01T00:00:0${k}` }));
+      const { client, sent } = fakeClient(({ Limit }) => {
+        const items = entries.slice(0, Number(Limit));
+        return { Items: items, ScannedCount: items.length };
+      });
       const page = await queryPage(client, tokens, { ...byAccount, pageToken: token }, undefined);
+      expect(sent.map((s) => s["Limit"])).toEqual([3]);
       expect(page.items).toEqual(entries.slice(0, 2));
+      expect(tokens.decode(byAccount.query, page.nextPageToken)).toEqual(entries[1]);
     });
   });
 });
