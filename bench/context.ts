@@ -2,8 +2,9 @@
 import type { TableNames } from "../src/store/tables.js";
 import type { GrpcCaller } from "./clients.js";
 import type { DirectClient } from "./direct.js";
+import type { CpuMeters } from "./measure.js";
 import type { BenchOptions } from "./options.js";
-import type { NodeProcess } from "./processes.js";
+import { cpuSeconds, type NodeProcess } from "./processes.js";
 import type { Figure } from "./report.js";
 
 export interface StageContext {
@@ -25,3 +26,13 @@ export interface StageResult {
   figures: Figure[];
   raw: Record<string, unknown>;
 }
+
+/**
+ * Where a call's CPU goes: the bench (gRPC client, or the SDK for the direct side), the
+ * service, DynamoDB Local. Names as `cpuFigure` reads them.
+ */
+export const processMeters = (ctx: StageContext): CpuMeters => ({
+  bench: () => cpuSeconds("self"),
+  service: () => cpuSeconds(ctx.service.pid),
+  dynamodb: () => cpuSeconds(ctx.enginePid),
+});

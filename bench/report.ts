@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { median, medianOf, type Rounds } from "./measure.js";
+import { type LoadResult, median, medianOf, type Rounds } from "./measure.js";
 import { ROOT } from "./processes.js";
 
 export interface Target {
@@ -52,6 +52,26 @@ export function roundsFigure<T>(
     valueUnit: ratio ? "×" : (figure.unit as Figure["valueUnit"]),
     perRound: perRound.perRound,
     ...(figure.target !== undefined ? { target: figure.target } : {}),
+  };
+}
+
+/**
+ * CPU per call of both sides' rounds, metered by `processMeters` (context.ts): the whole
+ * machine's work for one call, service path ÷ direct path, each process's share named.
+ */
+export function cpuFigure(rounds: Rounds<LoadResult>, figure: { stage: string; label: string }): Figure {
+  const cpu = (side: "a" | "b", name: string) => median(rounds[side].map((r) => r.cpuUsPerCall[name]!));
+  const total = (side: "a" | "b") => cpu(side, "bench") + cpu(side, "service") + cpu(side, "dynamodb");
+  return {
+    stage: figure.stage,
+    label:
+      `${figure.label}: CPU per call, µs (bench ${cpu("a", "bench").toFixed(0)} / ${cpu("b", "bench").toFixed(0)}, ` +
+      `service ${cpu("a", "service").toFixed(0)}, DynamoDB Local ${cpu("a", "dynamodb").toFixed(0)} / ${cpu("b", "dynamodb").toFixed(0)})`,
+    service: total("a"),
+    baseline: total("b"),
+    unit: "µs",
+    value: total("a") / total("b"),
+    valueUnit: "×",
   };
 }
 

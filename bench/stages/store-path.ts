@@ -6,12 +6,11 @@
 import { InventoryService } from "../../src/gen/commerce/v1/inventory_service_pb.js";
 import { OrderService } from "../../src/gen/commerce/v1/order_service_pb.js";
 import { orderToStored } from "../../src/store/order-mapping.js";
-import type { StageContext, StageResult } from "../context.js";
+import { processMeters, type StageContext, type StageResult } from "../context.js";
 import { item, order, seed } from "../data.js";
 import { getItem } from "../direct.js";
-import { alternate, closedLoop, median, warmUpLoad } from "../measure.js";
-import { cpuSeconds } from "../processes.js";
-import { type Figure, roundsFigure } from "../report.js";
+import { alternate, closedLoop, warmUpLoad } from "../measure.js";
+import { cpuFigure, type Figure, roundsFigure } from "../report.js";
 
 const STAGE = "2 store path";
 const KEYS = 64;
@@ -48,13 +47,7 @@ export async function storePathStage(ctx: StageContext): Promise<StageResult> {
       },
     },
   };
-  // Where the CPU goes, per call: the bench (gRPC client, or the SDK for the direct side),
-  // the service, DynamoDB Local.
-  const meters = {
-    bench: () => cpuSeconds("self"),
-    service: () => cpuSeconds(ctx.service.pid),
-    dynamodb: () => cpuSeconds(ctx.enginePid),
-  };
+  const meters = processMeters(ctx);
   // DynamoDB Local's JIT compiles its read path, the service's V8 its own (measured: the
   // direct side's throughput rose for about 15 s of such load after DynamoDB Local started).
   ctx.progress(`warming up both sides' reads, ${options.storeWarmUpMs / 1000} s at 32 in flight`);
@@ -87,20 +80,7 @@ export async function storePathStage(ctx: StageContext): Promise<StageResult> {
           }),
         );
       } else {
-        const cpu = (side: "a" | "b", name: string) => median(rounds[side].map((r) => r.cpuUsPerCall[name]!));
-        figures.push({
-          stage: STAGE,
-          label:
-            `${rpc}, 32 in flight: CPU per call, µs (bench ${cpu("a", "bench").toFixed(0)} / ${cpu("b", "bench").toFixed(0)}, ` +
-            `service ${cpu("a", "service").toFixed(0)}, DynamoDB Local ${cpu("a", "dynamodb").toFixed(0)} / ${cpu("b", "dynamodb").toFixed(0)})`,
-          service: cpu("a", "bench") + cpu("a", "service") + cpu("a", "dynamodb"),
-          baseline: cpu("b", "bench") + cpu("b", "service") + cpu("b", "dynamodb"),
-          unit: "µs",
-          value:
-            (cpu("a", "bench") + cpu("a", "service") + cpu("a", "dynamodb")) /
-            (cpu("b", "bench") + cpu("b", "service") + cpu("b", "dynamodb")),
-          valueUnit: "×",
-        });
+        figures.push(cpuFigure(rounds, { stage: STAGE, label: `${rpc}, 32 in flight` }));
         figures.push(
           roundsFigure(rounds, (r) => r.rps, {
             stage: STAGE,

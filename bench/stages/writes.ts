@@ -9,11 +9,11 @@ import { AccountService } from "../../src/gen/commerce/v1/account_service_pb.js"
 import { OrderService } from "../../src/gen/commerce/v1/order_service_pb.js";
 import { orderToProto } from "../../src/handlers/order-convert.js";
 import { orderToStored } from "../../src/store/order-mapping.js";
-import type { StageContext, StageResult } from "../context.js";
+import { processMeters, type StageContext, type StageResult } from "../context.js";
 import { ADDRESS, item, order, seed } from "../data.js";
 import { batchPut, createOrder, transfer } from "../direct.js";
 import { alternate, closedLoop, type LoadResult, median, medianOf, type Rounds, warmUpLoad } from "../measure.js";
-import { type Figure, roundsFigure } from "../report.js";
+import { cpuFigure, type Figure, roundsFigure } from "../report.js";
 
 const STAGE = "3 writes";
 const IN_FLIGHT = 16;
@@ -96,18 +96,19 @@ export async function writesStage(ctx: StageContext): Promise<StageResult> {
     IN_FLIGHT,
     options.writesWarmUpMs,
   );
+  const meters = processMeters(ctx);
   // No warm-up run of their own: the same work has just run.
   const transferRounds = await alternate(
     options.rounds,
-    () => closedLoop(transferViaService, IN_FLIGHT, options.writesMs),
-    () => closedLoop(transferDirect, IN_FLIGHT, options.writesMs),
+    () => closedLoop(transferViaService, IN_FLIGHT, options.writesMs, meters),
+    () => closedLoop(transferDirect, IN_FLIGHT, options.writesMs, meters),
     (round) => ctx.progress(`Transfer, ${IN_FLIGHT} in flight: round ${round}/${options.rounds}`),
     false,
   );
   const orderRounds = await alternate(
     options.rounds,
-    () => closedLoop(createOrderViaService, IN_FLIGHT, options.writesMs),
-    () => closedLoop(createOrderDirect, IN_FLIGHT, options.writesMs),
+    () => closedLoop(createOrderViaService, IN_FLIGHT, options.writesMs, meters),
+    () => closedLoop(createOrderDirect, IN_FLIGHT, options.writesMs, meters),
     (round) => ctx.progress(`CreateOrder, ${IN_FLIGHT} in flight: round ${round}/${options.rounds}`),
     false,
   );
@@ -146,7 +147,9 @@ export async function writesStage(ctx: StageContext): Promise<StageResult> {
   const importRatio = medianOf(importRounds, (a, b) => a / b);
   return {
     figures: [
+      cpuFigure(transferRounds, { stage: STAGE, label: `Transfer, ${IN_FLIGHT} in flight` }),
       throughputFigure(`Transfer, ${IN_FLIGHT} in flight: vs its direct TransactWriteItems`, transferRounds),
+      cpuFigure(orderRounds, { stage: STAGE, label: `CreateOrder, ${IN_FLIGHT} in flight` }),
       throughputFigure(
         `CreateOrder, ${IN_FLIGHT} in flight: vs its direct BatchGetItem + TransactWriteItems`,
         orderRounds,

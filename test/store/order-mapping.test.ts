@@ -60,4 +60,16 @@ describe("order ids", () => {
     const after = orderIdRange(at.getTime() + 1, at.getTime() + 10);
     expect(id < after.low).toBe(true);
   });
+
+  it("are distinct, increase within a millisecond, and draw every character of their random part", () => {
+    // 2,000 ids draw 32,000 random bytes: the pool behind them is refilled several times.
+    const ids = Array.from({ length: 2_000 }, (_, i) => timeOrderedId("TRF", new Date(1_700_000_000_000 + 2 * i)));
+    expect(new Set(ids).size).toBe(ids.length);
+    const characters = new Set(ids.flatMap((id) => [...id.slice(-16)]));
+    expect([...characters].sort().join("")).toBe("0123456789ABCDEFGHJKMNPQRSTVWXYZ");
+    const at = new Date(1_800_000_000_000);
+    const sameMillisecond = Array.from({ length: 5 }, () => timeOrderedId("ORD", at));
+    expect([...sameMillisecond].sort()).toEqual(sameMillisecond);
+    expect(new Set(sameMillisecond).size).toBe(5);
+  });
 });
