@@ -5,7 +5,7 @@
  * "Authentication"). parsePolicy checks all of it and names the first problem by its JSON
  * path, so a bad file is refused whole: at start, or on SIGHUP, where the old policy stays.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { DescService } from "@bufbuild/protobuf";
 
@@ -163,7 +163,7 @@ export function parsePolicy(text: string, catalog: MethodCatalog): Policy {
     principals,
     public: open,
     principalOfToken(token) {
-      const presented = createHash("sha256").update(token, "utf8").digest();
+      const presented = hash("sha256", token, "buffer");
       // Every hash is compared, match or not, so the time taken says nothing about which
       // (or whether any) principal matched.
       let found: Principal | undefined;

@@ -11,7 +11,7 @@
  * state the first attempt changed (the money already moved, the version already bumped).
  */
 
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { DomainError, requestIdReused, requestInProgress } from "../domain/errors.js";
 import type { StoreClient } from "./dynamo.js";
 import { getItem } from "./get-item.js";
@@ -43,9 +43,7 @@ class RequestIdTaken extends Error {
 }
 
 export function fingerprint(request: IdempotentRequest): string {
-  return createHash("sha256")
-    .update(canonicalJson([request.operation, request.command]))
-    .digest("base64url");
+  return hash("sha256", canonicalJson([request.operation, request.command]), "base64url");
 }
 
 /**

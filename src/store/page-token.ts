@@ -5,7 +5,7 @@
  * another RPC fails even when correctly signed. `k` is DynamoDB's LastEvaluatedKey in
  * AttributeValue form, so it round-trips any key type exactly.
  */
-import { createHash, createHmac, createSecretKey, timingSafeEqual } from "node:crypto";
+import { createHmac, createSecretKey, hash, timingSafeEqual } from "node:crypto";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { invalidPageToken as invalidToken } from "../domain/errors.js";
 
@@ -24,7 +24,7 @@ function queryDigest(query: QueryIdentity): string {
       .sort()
       .map((k) => [k, query[k] ?? null]),
   );
-  return createHash("sha256").update(canonical).digest("base64url").slice(0, 22);
+  return hash("sha256", canonical, "base64url").slice(0, 22);
 }
 
 export function createPageTokenCodec(secret: Buffer): PageTokenCodec {

@@ -6,7 +6,7 @@
  * `combineFailures` and gets them all (test/store/transact.test.ts).
  */
 
-import { createHash, randomUUID } from "node:crypto";
+import { hash, randomUUID } from "node:crypto";
 import { type AttributeValue, type CancellationReason, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import type { TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
 import { throttled, transactionConflict } from "../domain/errors.js";
@@ -39,7 +39,7 @@ export interface TransactOptions {
 export function clientRequestToken(seed: string | undefined): string {
   if (seed === undefined) return randomUUID();
   // At most 36 characters are allowed.
-  return createHash("sha256").update(seed).digest("base64url").slice(0, 36);
+  return hash("sha256", seed, "base64url").slice(0, 36);
 }
 
 function withOldValues(item: TransactItem): TransactItem {
