@@ -5,10 +5,10 @@ import { decodeTime, encodeTime, monotonicFactory } from "ulid";
 /**
  * ulid's own PRNG asks `crypto.getRandomValues` for one byte per character, sixteen calls
  * an id: 22 to 33 µs an id here against 0.4 µs drawn from this pool (scratch loop), and
- * 3.9 % of the service's CPU in a profiled run of the bench's write stage. The bytes are the same CSPRNG's, fetched 4 KiB
- * at a time, as node's `randomUUID` does (perry-mitchell/ulidx#45, the same code as
- * ulid 3's). A byte ÷ 256 is below 1, and ulid takes its top five bits: uniform over the
- * 32 characters.
+ * 3.9 % of the service's CPU in a profiled run of the bench's write stage. The bytes are
+ * the same CSPRNG's, fetched in bulk (4 KiB here; node's `randomUUID` keeps 2 KiB the same
+ * way). perry-mitchell/ulidx#45 describes the cost in the code ulid 3 took over. A byte ÷
+ * 256 is below 1, and ulid takes its top five bits: uniform over the 32 characters.
  */
 const pool = new Uint8Array(4096);
 let drawn = pool.length;

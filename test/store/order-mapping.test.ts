@@ -61,13 +61,22 @@ describe("order ids", () => {
     expect(id < after.low).toBe(true);
   });
 
-  it("are distinct, increase within a millisecond, and draw every character of their random part", () => {
-    // 2,000 ids draw 32,000 random bytes: the pool behind them is refilled several times.
-    const ids = Array.from({ length: 2_000 }, (_, i) => timeOrderedId("TRF", new Date(1_700_000_000_000 + 2 * i)));
-    expect(new Set(ids).size).toBe(ids.length);
-    const characters = new Set(ids.flatMap((id) => [...id.slice(-16)]));
-    expect([...characters].sort().join("")).toBe("0123456789ABCDEFGHJKMNPQRSTVWXYZ");
-    const at = new Date(1_800_000_000_000);
+  it("draw a fresh, uniform random part in each new millisecond, and increase within one", () => {
+    // Later than any id made before in this file: ulid draws fresh bytes only when the time
+    // moves forward (otherwise it increments the last random part). 2,000 ids draw 32,000
+    // bytes, so the 4 KiB pool behind them is refilled seven times.
+    const start = Date.UTC(2030, 0, 1);
+    const ids = Array.from({ length: 2_000 }, (_, i) => timeOrderedId("TRF", new Date(start + 2 * i)));
+    expect(ids.map(orderIdTime)).toEqual(ids.map((_, i) => start + 2 * i));
+    // A constant source, or a pool never refilled (it would repeat every 256 ids), repeats.
+    expect(new Set(ids.map((id) => id.slice(-16))).size).toBe(ids.length);
+    const counts = new Map<string, number>();
+    for (const id of ids) for (const c of id.slice(-16)) counts.set(c, (counts.get(c) ?? 0) + 1);
+    expect([...counts.keys()].sort().join("")).toBe("0123456789ABCDEFGHJKMNPQRSTVWXYZ");
+    // 1,000 of each expected, standard deviation about 31.
+    expect(Math.min(...counts.values())).toBeGreaterThan(850);
+    expect(Math.max(...counts.values())).toBeLessThan(1_150);
+    const at = new Date(Date.UTC(2031, 0, 1));
     const sameMillisecond = Array.from({ length: 5 }, () => timeOrderedId("ORD", at));
     expect([...sameMillisecond].sort()).toEqual(sameMillisecond);
     expect(new Set(sameMillisecond).size).toBe(5);
